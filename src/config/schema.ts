@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * The configuration schema: exactly the keys and defaults of the Smart Router documentation
+ * (enabled, lightweightModels, flagshipModels, memorySearch, vectorStore, prefix, timeDecay,
+ * embedding, the three thresholds, default models), plus smart-routerd's own `gateway`, `pool`
+ * and `logging` sections (DESIGN.md §8). Unknown keys are rejected so a typo never goes unnoticed.
+ */
+
+const threshold = (fallback: number) => z.number().min(-1).max(1).default(fallback);
+
+const ModelRef = z.string().min(1);
+
+export const MemorySearchSchema = z
+  .object({
+    /** Embedding provider. `local` = the built-in offline embedder (Smart Router doc: memorySearch.provider). */
+    provider: z.enum(['local', 'openai', 'gemini', 'siliconflow', 'custom']).default('local'),
+    /** Model name within the provider; for `local` the embedder version. */
+    model: z.string().min(1).default('local-hash-v1'),
+    remote: z
+      .object({
+        apiKey: z.string().min(1).optional(),
+        baseUrl: z.url().optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const VectorStoreSchema = z
+  .object({
+    /** Embedding dimensions (Smart Router doc: 1024). */
+    vectorDim: z.number().int().min(8).max(8192).default(1024),
+    enableCompaction: z.boolean().default(true),
+    /** Patches after which the journal is folded into a snapshot (Smart Router doc: 1500). */
+    compactionThreshold: z.number().int().min(10).default(1500),
+  })
+  .strict();
+
+export const PrefixSchema = z
+  .object({
+    /** Prefixes that force the flagship tier (half- or full-width colon both match). */
+    flagship: z.array(z.string().min(1)).default(['旗舰:', 'Force:', 'F:']),
+    /** Prefixes that force the lightweight tier. */
+    lightweight: z.array(z.string().min(1)).default(['轻量:', 'Fast:', 'L:']),
+  })
+  .strict();
+
+export const TimeDecaySchema = z
+  .object({
+    /** Decay base: weight = w0 · gamma^(ageDays / halfLifeDays) (Smart Router doc: time decay). */
+    gamma: z.number().gt(0).max(1).default(0.95),
+    halfLifeDays: z.number().positive().default(30),
+    /** Patches whose weight falls below this are dropped at compaction. */
+    deathThreshold: z.number().min(0).max(1).default(0.1),
+    /** Patches kept per tier at compaction regardless of weight. */
+    minRetention: z.number().int().min(0).default(3),
+  })
+  .strict();
+
+export const EmbeddingSchema = z
+  .object({
+    /** Per-call embedding budget in ms; past it routing degrades to keywords. */
+    timeoutMs: z.number().int().positive().default(1500),
+    maxRetries: z.number().int().min(0).max(10).default(2),
+    retryDelayMs: z.number().int().min(0).default(500),
+  })
+  .strict();
+
+export const GatewaySchema = z
+  .object({
+    /** Listen address. A non-loopback address requires auth.token. */
+    bind: z.string().min(1).default('127.0.0.1'),
+    /** TCP port; 0 picks a free one (tests). OpenClaw's gateway default is 18789. */
+    port: z.number().int().min(0).max(65535).default(18789),
+    auth: z
+      .object({
+        /** Shared secret clients send as connect `auth.token` (or `auth.password`). */
+        token: z.string().min(8).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Interval of the protocol's `tick` event (OpenClaw server-constants: 30000). */
+    tickIntervalMs: z.number().int().min(100).default(30_000),
+    /** Close sockets that have not completed `connect` by then (OpenClaw: 15000). */
+    handshakeTimeoutMs: z.number().int().min(100).default(15_000),
+  })
+  .strict();
+
+export const PoolSchema = z
+  .object({
+    /** Kernel worker threads kept alive; default: number of cores. */
+    minThreads: z.number().int().min(1).optional(),
+    maxThreads: z.number().int().min(1).optional(),
+    /** ms an idle worker above minThreads lives before it exits. */
+    idleTimeout: z.number().int().min(0).default(30_000),
+  })
+  .strict();
+
+export const LoggingSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    lightweightModels: z.array(ModelRef).default(['anthropic/claude-haiku-4-5']),
+    flagshipModels: z.array(ModelRef).default(['anthropic/claude-opus-4-5']),
+    memorySearch: MemorySearchSchema.prefault({}),
+    vectorStore: VectorStoreSchema.prefault({}),
+    prefix: PrefixSchema.prefault({}),
+    timeDecay: TimeDecaySchema.prefault({}),
+    embedding: EmbeddingSchema.prefault({}),
+    /** Decay-weighted cosine at which a user patch decides (Smart Router doc: 0.55). */
+    patchSimilarityThreshold: threshold(0.55),
+    /**
+     * Cosine at which the best DNA intent decides (Smart Router doc: 0.60, tuned for remote
+     * embedding models). Unset means "the value recorded in the DNA file for its embedding
+     * space", which for the built-in local embedder is calibrated at `dna build`; see docs/config.md.
+     */
+    dnaSimilarityThreshold: z.number().min(-1).max(1).optional(),
+    /** When the two best DNA intents of different tiers are closer than this, keywords break the tie. */
+    softPartitionThreshold: z.number().min(0).max(2).default(0.1),
+    /** Model for lightweight decisions; default: lightweightModels[0]. */
+    defaultLightweightModel: ModelRef.optional(),
+    /** Model for flagship decisions; default: flagshipModels[0]. */
+    defaultFlagshipModel: ModelRef.optional(),
+    gateway: GatewaySchema.prefault({}),
+    pool: PoolSchema.prefault({}),
+    logging: LoggingSchema.prefault({}),
+  })
+  .strict();
+
+/** The validated configuration with every default filled in. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Documented DNA threshold for spaces whose DNA file records none (Smart Router doc). */
+export const DOCUMENTED_DNA_THRESHOLD = 0.6;
+
+/** Keys renamed or commonly mistyped, pointing at the supported key (STYLE §13). */
+export const RENAMED_KEYS: Record<string, string> = {
+  'embedding.timeout': 'embedding.timeoutMs',
+  'embedding.retries': 'embedding.maxRetries',
+  'embedding.apiKey': 'memorySearch.remote.apiKey',
+  'embedding.model': 'memorySearch.model',
+  'embedding.baseUrl': 'memorySearch.remote.baseUrl',
+  'vectorStore.dims': 'vectorStore.vectorDim',
+  'gateway.host': 'gateway.bind',
+  'gateway.token': 'gateway.auth.token',
+  'smartRouting': '(top level: smart-routerd reads the smartRouting keys at the top level of its own config.json)',
+};

@@ -1,0 +1,276 @@
+import type { Logger } from 'pino';
+import { isLoopback, loadConfig, resolveToken, type Config, type ConfigFlags, type LoadedConfig } from '../config/index.js';
+import { createEmbedder, spaceId, type Embedder } from '../embedding/index.js';
+import { SrdError } from '../errors.js';
+import { GatewayServer, openclawMethods, routeMethods, type Phase } from '../gateway/index.js';
+import { Router, type DnaModel, type RouteDecision, type RouteOptions } from '../routing/index.js';
+import { KernelPool, type MatrixRegion } from '../vector/index.js';
+import { loadOrBuildDna } from './dna-loader.js';
+import { createLogger } from './logger.js';
+import { DecisionStats } from './stats.js';
+import { VERSION } from './version.js';
+
+/** Options of `startDaemon`. */
+export interface DaemonOptions {
+  flags?: ConfigFlags;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Install SIGTERM/SIGINT/SIGHUP handlers (the CLI does; in-process tests do not). */
+  handleSignals?: boolean;
+}
+
+/** Bounded drain on stop (issue 5: default 5 s). */
+const DRAIN_MS = 5_000;
+
+/**
+ * The running daemon (docs/operations.md): binds the port first (clients get `1013 gateway
+ * starting` meanwhile), then loads embedder, kernel pool and DNA, then turns ready.
+ */
+export class Daemon {
+  phase: Phase = 'starting';
+  readonly logger: Logger;
+  private loaded: LoadedConfig;
+  private readonly gateway: GatewayServer;
+  private readonly stats = new DecisionStats();
+  private readonly startedAt = Date.now();
+  private pool: KernelPool | null = null;
+  private embedder: Embedder | null = null;
+  private router: Router | null = null;
+  private dna: DnaModel | null = null;
+  private dnaRegion: MatrixRegion | null = null;
+  private address: { port: number; host: string } | null = null;
+  readonly tokenFile: string | undefined;
+  private readonly options: DaemonOptions;
+
+  private constructor(loaded: LoadedConfig, logger: Logger, token: { token: string; file?: string | undefined }, options: DaemonOptions) {
+    this.loaded = loaded;
+    this.logger = logger;
+    this.options = options;
+    this.tokenFile = token.file;
+    const { config } = loaded;
+    this.gateway = new GatewayServer({
+      version: VERSION,
+      token: token.token,
+      tokenHint: token.file ?? 'gateway.auth.token / SMART_ROUTERD_TOKEN',
+      tickIntervalMs: config.gateway.tickIntervalMs,
+      handshakeTimeoutMs: config.gateway.handshakeTimeoutMs,
+      phase: () => this.phase,
+      health: () => this.healthSummary(),
+      logger,
+      methods: {
+        ...openclawMethods({
+          health: () => this.healthMethod(),
+          status: () => this.status(),
+          config: () => this.configView(),
+        }),
+        ...routeMethods({ route: (text, opts) => this.route(text, opts), stats: () => this.stats.snapshot() }),
+      },
+    });
+  }
+
+  /**
+   * Loads config, binds the gateway and brings the router up. Throws SrdError for an invalid
+   * config (SRD_ERR_CONFIG_*), a refused bind (SRD_ERR_BIND_REFUSED), a kernel that cannot load,
+   * or a port that cannot be bound (EADDRINUSE passes through).
+   */
+  static async start(options: DaemonOptions = {}): Promise<Daemon> {
+    const env = options.env ?? process.env;
+    const loaded = loadConfig(options.flags ?? {}, env);
+    const logger = options.logger ?? createLogger(loaded.config.logging.level, env);
+    const { config, paths } = loaded;
+    const token = resolveToken({ configured: config.gateway.auth.token, bind: config.gateway.bind, stateDir: paths.stateDir });
+    if (token.source === 'generated') logger.info({ tokenFile: token.file }, 'generated a gateway token (mode 0600)');
+    const daemon = new Daemon(loaded, logger, token, options);
+    daemon.address = await daemon.gateway.listen(config.gateway.port, config.gateway.bind);
+    if (options.handleSignals) daemon.installSignalHandlers();
+    try {
+      await daemon.bringUp(config);
+    } catch (err) {
+      await daemon.stop('startup failed');
+      throw err;
+    }
+    daemon.phase = 'ready';
+    logger.info(
+      {
+        url: daemon.url,
+        readyMs: Math.round(performance.now()),
+        config: paths.configExists ? paths.configPath : '(built-in defaults)',
+        stateDir: paths.stateDir,
+        tokenFile: token.file,
+        embedding: spaceId(daemon.embedder!.space),
+        dna: daemon.dna?.path ?? null,
+        kernel: daemon.pool!.flavour,
+        threads: daemon.pool!.threads,
+      },
+      `smart-routerd ready on ${daemon.url} in ${Math.round(performance.now())} ms`,
+    );
+    return daemon;
+  }
+
+  /** ws://host:port the gateway listens on. */
+  get url(): string {
+    const a = this.address!;
+    const host = a.host.includes(':') ? `[${a.host}]` : a.host;
+    return `ws://${host}:${a.port}`;
+  }
+
+  /** The bound port (useful with port 0). */
+  get port(): number {
+    return this.address!.port;
+  }
+
+  /** Routes one message and records its stats. */
+  async route(text: string, options: RouteOptions = {}): Promise<RouteDecision> {
+    if (!this.router || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
+    const decision = await this.router.route(text, options);
+    this.stats.record(decision);
+    return decision;
+  }
+
+  /**
+   * Graceful stop: draining (refuse new work), bounded drain of in-flight requests, `shutdown`
+   * event and close 1012 to every socket, workers stopped.
+   */
+  async stop(reason = 'gateway stopping'): Promise<void> {
+    if (this.phase === 'stopped' || this.phase === 'draining') return;
+    this.phase = 'draining';
+    this.logger.info({ reason }, 'stopping');
+    await this.gateway.close({ drainMs: DRAIN_MS, reason });
+    await this.pool?.close();
+    this.phase = 'stopped';
+    this.logger.info('stopped');
+  }
+
+  /**
+   * Re-reads config and DNA (SIGHUP). An invalid config is logged with its JSON path and the
+   * last good one stays in force; connections are never dropped.
+   */
+  async reload(): Promise<boolean> {
+    let next: LoadedConfig;
+    try {
+      next = loadConfig(this.options.flags ?? {}, this.options.env ?? process.env);
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'reload rejected: keeping the last good configuration');
+      return false;
+    }
+    const prev = this.phase;
+    this.phase = 'reloading';
+    try {
+      const embedder = createEmbedder(next.config);
+      const dna = await loadOrBuildDna(next.paths.stateDir, embedder, this.logger);
+      const region = dna ? this.pool!.load(dna.data, dna.rows, dna.dims) : null;
+      this.loaded = next;
+      this.embedder = embedder;
+      this.dna = dna;
+      this.dnaRegion = region;
+      this.router = this.createRouter(next.config);
+      this.logger.info({ dna: dna?.path ?? null }, 'configuration and DNA reloaded');
+      return true;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'reload failed: keeping the last good configuration');
+      return false;
+    } finally {
+      this.phase = prev === 'reloading' ? 'ready' : prev;
+    }
+  }
+
+  private async bringUp(config: Config): Promise<void> {
+    this.embedder = createEmbedder(config);
+    this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
+    await this.pool.warm();
+    this.dna = await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger);
+    this.dnaRegion = this.dna ? this.pool.load(this.dna.data, this.dna.rows, this.dna.dims) : null;
+    this.router = this.createRouter(config);
+  }
+
+  private createRouter(config: Config): Router {
+    const pool = this.pool!;
+    const region = this.dnaRegion;
+    return new Router({
+      config,
+      embedder: this.embedder!,
+      dna: this.dna,
+      scanDna: async (query) => {
+        if (!region) throw new Error('no DNA region');
+        return (await pool.scan(query, region, 0, true)).all!;
+      },
+    });
+  }
+
+  private installSignalHandlers(): void {
+    const stop = (signal: string) => {
+      void this.stop(`received ${signal}`).then(() => process.exit(0), (err) => {
+        this.logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => void this.reload());
+  }
+
+  /** OpenClaw health summary shape (protocol reference §4) plus a `router` section. Never throws. */
+  healthSummary(): Record<string, unknown> {
+    const t0 = performance.now();
+    return {
+      ok: true,
+      ts: Date.now(),
+      durationMs: Math.round(performance.now() - t0),
+      channels: {},
+      channelOrder: [],
+      channelLabels: {},
+      heartbeatSeconds: 0,
+      defaultAgentId: 'main',
+      agents: [],
+      sessions: { path: '', count: 0, recent: [] },
+      router: {
+        phase: this.phase,
+        dna: this.dna ? { path: this.dna.path, rows: this.dna.rows } : null,
+        workers: this.pool?.threads ?? 0,
+      },
+    };
+  }
+
+  /** `health`: the summary when routes can be answered, else UNAVAILABLE (truthful to `openclaw gateway health`). */
+  private healthMethod(): Record<string, unknown> {
+    if (this.phase !== 'ready' && this.phase !== 'reloading') throw new SrdError('SRD_ERR_NOT_READY', `smart-routerd is ${this.phase}`);
+    if (!this.pool || this.pool.threads === 0) throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd has no kernel workers');
+    return this.healthSummary();
+  }
+
+  /** `status`: smart-routerd's own state (no runtimeVersion, so doctor prints no version-skew note). */
+  status(): Record<string, unknown> {
+    const { config, paths } = this.loaded;
+    return {
+      router: {
+        version: VERSION,
+        phase: this.phase,
+        url: this.url,
+        uptimeMs: Date.now() - this.startedAt,
+        enabled: config.enabled,
+        configPath: paths.configExists ? paths.configPath : null,
+        stateDir: paths.stateDir,
+        embedding: this.embedder ? { ...this.embedder.space } : null,
+        dna: this.dna ? { path: this.dna.path, rows: this.dna.rows, temperature: this.dna.temperature } : null,
+        thresholds: {
+          dna: this.router?.dnaThreshold ?? null,
+          patch: config.patchSimilarityThreshold,
+          softPartition: config.softPartitionThreshold,
+        },
+        models: { flagship: this.router?.modelFor('flagship') ?? null, lightweight: this.router?.modelFor('lightweight') ?? null },
+        kernel: this.pool ? { flavour: this.pool.flavour, workers: this.pool.threads, sharedBytes: this.pool.memory.usedBytes } : null,
+        connections: this.gateway.connections,
+        stats: this.stats.snapshot(),
+      },
+    };
+  }
+
+  /** `config.get`: the config in force with secrets blanked. */
+  private configView(): Record<string, unknown> {
+    const { config, paths } = this.loaded;
+    const redacted = structuredClone(config);
+    if (redacted.gateway.auth.token) redacted.gateway.auth.token = '[redacted]';
+    if (redacted.memorySearch.remote.apiKey) redacted.memorySearch.remote.apiKey = '[redacted]';
+    return { path: paths.configPath, exists: paths.configExists, valid: true, config: redacted, loopback: isLoopback(config.gateway.bind) };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * smart-routerd's internal error codes (one table, STYLE §11). Every code names the wire
+ * `ErrorCode` the gateway answers with when the error reaches a client, so `gateway/` maps
+ * errors without string matching. docs/errors.md documents each code; a test keeps the two in step.
+ */
+
+/** Wire error codes of the OpenClaw gateway protocol (packages/gateway-protocol gateway-error-details.ts). */
+export const WireErrorCodes = {
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAVAILABLE: 'UNAVAILABLE',
+  NOT_PAIRED: 'NOT_PAIRED',
+} as const;
+export type WireErrorCode = (typeof WireErrorCodes)[keyof typeof WireErrorCodes];
+
+/** Internal code → wire code and a one-line description (the "How to solve" lives in docs/errors.md). */
+export const ErrorTable = {
+  SRD_ERR_CONFIG_INVALID: { wire: 'INVALID_REQUEST', description: 'The configuration file or an override is invalid.' },
+  SRD_ERR_CONFIG_UNREADABLE: { wire: 'UNAVAILABLE', description: 'The configuration file exists but cannot be read or is not JSON.' },
+  SRD_ERR_BIND_REFUSED: { wire: 'UNAVAILABLE', description: 'A non-loopback bind address was requested without an auth token.' },
+  SRD_ERR_VCTR_BAD_MAGIC: { wire: 'UNAVAILABLE', description: 'A vector file does not start with the VCTR magic bytes.' },
+  SRD_ERR_VCTR_BAD_VERSION: { wire: 'UNAVAILABLE', description: 'A vector file has an unknown format version.' },
+  SRD_ERR_VCTR_BAD_DTYPE: { wire: 'UNAVAILABLE', description: 'A vector file uses an unsupported element type.' },
+  SRD_ERR_VCTR_TRUNCATED: { wire: 'UNAVAILABLE', description: 'A vector file is shorter than its header says.' },
+  SRD_ERR_VCTR_BAD_OFFSETS: { wire: 'UNAVAILABLE', description: 'A vector file has offsets that point outside the file or overlap.' },
+  SRD_ERR_VCTR_CRC_MISMATCH: { wire: 'UNAVAILABLE', description: 'A vector file failed its CRC-32 check.' },
+  SRD_ERR_VCTR_BAD_METADATA: { wire: 'UNAVAILABLE', description: 'A vector file has metadata that is not the expected JSON.' },
+  SRD_ERR_VCTR_DIMS_MISMATCH: { wire: 'UNAVAILABLE', description: 'A vector file has a different dimension than the configured embedder.' },
+  SRD_ERR_DNA_MISSING: { wire: 'UNAVAILABLE', description: 'No DNA file was found for the configured embedding space.' },
+  SRD_ERR_SEED_INVALID: { wire: 'INVALID_REQUEST', description: 'A DNA seed file has a line that is not a valid {text,label,lang} record.' },
+  SRD_ERR_KERNEL_LOAD: { wire: 'UNAVAILABLE', description: 'The WebAssembly similarity kernel could not be loaded.' },
+  SRD_ERR_EMBED_TIMEOUT: { wire: 'UNAVAILABLE', description: 'The embedding provider did not answer within embedding.timeoutMs.' },
+  SRD_ERR_EMBED_FAILED: { wire: 'UNAVAILABLE', description: 'The embedding provider failed or returned an unusable vector.' },
+  SRD_ERR_NOT_READY: { wire: 'UNAVAILABLE', description: 'The daemon is starting, reloading or draining.' },
+  SRD_ERR_GATEWAY_CONNECT: { wire: 'UNAVAILABLE', description: 'The CLI could not connect to or authenticate with the daemon.' },
+  SRD_ERR_GATEWAY_REQUEST: { wire: 'INVALID_REQUEST', description: 'The daemon answered a CLI request with an error.' },
+  SRD_ERR_EVAL_INPUT: { wire: 'INVALID_REQUEST', description: 'An evaluation file line is not a valid {text,label,lang} record.' },
+} as const satisfies Record<string, { wire: WireErrorCode; description: string }>;
+
+export type SrdErrorCode = keyof typeof ErrorTable;
+
+/** An error with a stable `code` (match on it, never on the message) and the wire code it maps to. */
+export class SrdError extends Error {
+  readonly code: SrdErrorCode;
+  readonly wire: WireErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: SrdErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SrdError';
+    this.code = code;
+    this.wire = ErrorTable[code].wire;
+    this.details = options?.details;
+  }
+}
+
+/** True when `err` is an SrdError with the given code. */
+export function isSrdError(err: unknown, code?: SrdErrorCode): err is SrdError {
+  return err instanceof SrdError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,145 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import {
+  CloseCodes,
+  ConnectParamsSchema,
+  MAX_BUFFERED_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MIN_PROBE_PROTOCOL,
+  PROTOCOL_VERSION,
+  errorShape,
+  formatIssues,
+  type ErrorShape,
+} from './frames.js';
+
+/** Operator scopes of the OpenClaw protocol (closed set). */
+export const OPERATOR_SCOPES = [
+  'operator.read',
+  'operator.write',
+  'operator.admin',
+  'operator.approvals',
+  'operator.questions',
+  'operator.pairing',
+  'operator.talk',
+  'operator.talk.secrets',
+] as const;
+export type OperatorScope = (typeof OPERATOR_SCOPES)[number];
+
+/** Scopes granted when `connect` names none. */
+const DEFAULT_SCOPES: OperatorScope[] = ['operator.read', 'operator.write'];
+
+/** An authenticated connection's identity. */
+export interface Session {
+  connId: string;
+  role: 'operator';
+  scopes: Set<string>;
+  protocol: number;
+  client: { id: string; mode: string; version: string; displayName?: string | undefined };
+}
+
+/** What the server needs to build `hello-ok`. */
+export interface HelloContext {
+  version: string;
+  token: string;
+  tokenHint: string;
+  tickIntervalMs: number;
+  methods: string[];
+  events: string[];
+  uptimeMs: () => number;
+  health: () => unknown;
+}
+
+/** Outcome of a `connect` request. */
+export type ConnectOutcome =
+  | { ok: true; session: Session; hello: Record<string, unknown> }
+  | { ok: false; error: ErrorShape; close: { code: number; reason: string } };
+
+/**
+ * Validates `connect` params, negotiates the protocol and checks the shared token
+ * (OpenClaw protocol v4 handshake, protocol reference §2.2–2.4): schema failure → 1008,
+ * protocol range without 4 (probe: without 3–4) → 1002 `protocol mismatch`, bad role → 1008,
+ * missing or wrong token → 1008 with the `unauthorized: gateway token …` messages the CLI knows.
+ */
+export function handleConnect(params: unknown, ctx: HelloContext): ConnectOutcome {
+  const parsed = ConnectParamsSchema.safeParse(params);
+  if (!parsed.success) {
+    const message = `invalid connect params: ${formatIssues(parsed.error)}`;
+    return fail(errorShape('INVALID_REQUEST', message), CloseCodes.POLICY, message);
+  }
+  const p = parsed.data;
+  const floor = p.client.mode === 'probe' ? MIN_PROBE_PROTOCOL : PROTOCOL_VERSION;
+  const negotiated = Math.min(p.maxProtocol, PROTOCOL_VERSION);
+  if (negotiated < Math.max(p.minProtocol, floor)) {
+    return fail(
+      errorShape('INVALID_REQUEST', 'protocol mismatch', {
+        details: {
+          code: 'PROTOCOL_MISMATCH',
+          clientMinProtocol: p.minProtocol,
+          clientMaxProtocol: p.maxProtocol,
+          expectedProtocol: PROTOCOL_VERSION,
+          minimumProbeProtocol: MIN_PROBE_PROTOCOL,
+        },
+      }),
+      CloseCodes.PROTOCOL_MISMATCH,
+      'protocol mismatch',
+    );
+  }
+  const role = p.role ?? 'operator';
+  if (role !== 'operator') {
+    return fail(errorShape('INVALID_REQUEST', 'invalid role', { details: { role, supportedRoles: ['operator'] } }), CloseCodes.POLICY, 'invalid role');
+  }
+  const presented = p.auth?.token ?? p.auth?.password;
+  if (presented === undefined || presented === '') {
+    const message = `unauthorized: gateway token missing (pass this daemon's token; it is in ${ctx.tokenHint})`;
+    return fail(authError(message, 'AUTH_TOKEN_MISSING', 'token_missing'), CloseCodes.POLICY, message);
+  }
+  if (!safeEqual(presented, ctx.token)) {
+    const message = `unauthorized: gateway token mismatch (use this daemon's token from ${ctx.tokenHint})`;
+    return fail(authError(message, 'AUTH_TOKEN_MISMATCH', 'token_mismatch'), CloseCodes.POLICY, message);
+  }
+  const requested = p.scopes ?? DEFAULT_SCOPES;
+  const scopes = new Set(requested.filter((s): s is OperatorScope => (OPERATOR_SCOPES as readonly string[]).includes(s)));
+  const session: Session = {
+    connId: randomUUID(),
+    role: 'operator',
+    scopes,
+    protocol: negotiated,
+    client: { id: p.client.id, mode: p.client.mode, version: p.client.version, displayName: p.client.displayName },
+  };
+  const hello = {
+    type: 'hello-ok',
+    protocol: negotiated,
+    server: { version: ctx.version, connId: session.connId },
+    features: { methods: ctx.methods, events: ctx.events },
+    snapshot: {
+      presence: [],
+      health: ctx.health(),
+      stateVersion: { presence: 0, health: 0 },
+      uptimeMs: Math.round(ctx.uptimeMs()),
+      authMode: 'token',
+    },
+    auth: { role: 'operator', scopes: [...scopes] },
+    policy: { maxPayload: MAX_PAYLOAD_BYTES, maxBufferedBytes: MAX_BUFFERED_BYTES, tickIntervalMs: ctx.tickIntervalMs },
+  };
+  return { ok: true, session, hello };
+}
+
+/** True when `scopes` satisfies `required` (operator.admin satisfies everything, as in OpenClaw). */
+export function hasScope(scopes: Set<string>, required: OperatorScope): boolean {
+  return scopes.has(required) || scopes.has('operator.admin');
+}
+
+function authError(message: string, code: string, authReason: string): ErrorShape {
+  return errorShape('INVALID_REQUEST', message, {
+    details: { code, authReason, canRetryWithDeviceToken: false, recommendedNextStep: 'retry_with_token' },
+  });
+}
+
+function fail(error: ErrorShape, code: number, reason: string): ConnectOutcome {
+  return { ok: false, error, close: { code, reason } };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}

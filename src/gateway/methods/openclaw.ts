@@ -1,0 +1,22 @@
+import type { MethodTable } from './types.js';
+
+/**
+ * OpenClaw's own methods that `openclaw doctor`, `status` and `gateway probe` call, answered
+ * with minimal truthful payloads (protocol reference §4): smart-routerd has no channels,
+ * agents, pairing or telemetry exporters, and says so by returning empty collections.
+ */
+export function openclawMethods(options: { health: () => unknown; status: () => unknown; config: () => unknown }): MethodTable {
+  return {
+    health: { scope: 'operator.read', handler: () => options.health() },
+    status: { scope: 'operator.read', handler: () => options.status() },
+    'system-presence': { scope: 'operator.read', handler: () => [] },
+    'config.get': { scope: 'operator.read', handler: () => options.config() },
+    'channels.status': {
+      scope: 'operator.read',
+      handler: () => ({ ts: Date.now(), channelOrder: [], channelLabels: {}, channels: {}, channelAccounts: {}, channelDefaultAccountId: {} }),
+    },
+    'diagnostics.stability': { scope: 'operator.read', handler: () => ({ events: [] }) },
+    'doctor.memory.status': { scope: 'operator.read', handler: () => ({ embedding: { ok: true, checked: false } }) },
+    'device.pair.list': { scope: 'operator.pairing', handler: () => ({ pending: [], paired: [] }) },
+  };
+}

@@ -1,0 +1,26 @@
+import type { RouteDecision, RouteOptions } from '../../routing/index.js';
+import { SrdError } from '../../errors.js';
+import { RouteParamsSchema, formatIssues } from '../frames.js';
+import { hasScope } from '../handshake.js';
+import type { MethodTable } from './types.js';
+
+/**
+ * smart-routerd's own methods: `route` ({text, sessionKey?, channel?} → decision). A prefix in a
+ * routed message is recorded as a learning event only for sockets holding operator.write.
+ */
+export function routeMethods(options: {
+  route: (text: string, opts: RouteOptions) => Promise<RouteDecision>;
+  stats: () => unknown;
+}): MethodTable {
+  return {
+    route: {
+      scope: 'operator.read',
+      handler: (params, session) => {
+        const parsed = RouteParamsSchema.safeParse(params);
+        if (!parsed.success) throw new SrdError('SRD_ERR_GATEWAY_REQUEST', `invalid route params: ${formatIssues(parsed.error)}`);
+        return options.route(parsed.data.text, { learn: hasScope(session.scopes, 'operator.write') });
+      },
+    },
+    'router.stats': { scope: 'operator.read', handler: () => options.stats() },
+  };
+}

@@ -1,0 +1,120 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EmbeddingSpace } from '../embedding/index.js';
+import { sameSpace, spaceId } from '../embedding/index.js';
+import { SrdError } from '../errors.js';
+import { readVctr } from '../vector/index.js';
+import { INTENTS, INTENT_TIER, isIntent, type Intent, type Tier } from './intents.js';
+
+/** The base DNA in memory: one or more unit-length rows ("centroids") per intent. */
+export interface DnaModel {
+  /** File it was read from. */
+  path: string;
+  space: EmbeddingSpace;
+  rows: number;
+  dims: number;
+  /** Intent of each row. */
+  labels: Intent[];
+  /** Row-major rows × dims float32. */
+  data: Float32Array;
+  /** Softmax temperature that turns cosines into calibrated probabilities (fit at `dna build`). */
+  temperature: number;
+  /** DNA threshold calibrated for this space, used when the config sets none. */
+  threshold: number | null;
+}
+
+/** Metadata keys this project adds to DNA files besides DESIGN.md §5's. */
+export interface DnaExtraMetadata {
+  calibration?: { temperature: number; heldOut?: Record<string, number> };
+  thresholds?: { dna?: number };
+  seed?: { digest: string; counts: Record<string, number> };
+}
+
+/** `<provider>-<model>-<dims>.vctr`, the DNA file name of an embedding space. */
+export function dnaFileName(space: EmbeddingSpace): string {
+  return `${space.provider}-${space.model}-${space.dims}.vctr`.replace(/[^\w.-]+/g, '_');
+}
+
+/** Package root (…/smart-routerd), from this module's location in dist/routing/. */
+export function packageRoot(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+/** Where the DNA of `space` is looked for: the state dir's own build, then the package's. */
+export function dnaCandidates(stateDir: string, space: EmbeddingSpace): string[] {
+  const name = dnaFileName(space);
+  return [path.join(stateDir, 'dna', name), path.join(packageRoot(), 'dna', 'build', name)];
+}
+
+/**
+ * Finds and reads the DNA for `space`. Throws SRD_ERR_DNA_MISSING when no candidate exists,
+ * SRD_ERR_VCTR_* when the file is malformed, and SRD_ERR_VCTR_DIMS_MISMATCH when the file was
+ * built in another embedding space (vectors from different spaces are never mixed).
+ */
+export async function loadDna(stateDir: string, space: EmbeddingSpace): Promise<DnaModel> {
+  const candidates = dnaCandidates(stateDir, space);
+  const file = candidates.find((p) => existsSync(p));
+  if (!file) {
+    throw new SrdError('SRD_ERR_DNA_MISSING', `no DNA for ${spaceId(space)} (looked in ${candidates.join(', ')}); run \`smart-routerd dna build\``);
+  }
+  return readDnaFile(file, space);
+}
+
+/** Reads one DNA file and checks it belongs to `space`. Errors as loadDna. */
+export async function readDnaFile(file: string, space: EmbeddingSpace): Promise<DnaModel> {
+  const vctr = await readVctr(file, { expectedDims: space.dims });
+  const meta = vctr.metadata as typeof vctr.metadata & DnaExtraMetadata;
+  if (!vctr.metadata.legacy && !sameSpace(meta.embedding, space)) {
+    throw new SrdError('SRD_ERR_VCTR_DIMS_MISMATCH', `${file}: built for ${spaceId(meta.embedding)}, configured embedder is ${spaceId(space)}`, {
+      details: { path: file },
+    });
+  }
+  const labels = meta.rows.map((row, i) => {
+    if (!isIntent(row.label)) throw new SrdError('SRD_ERR_VCTR_BAD_METADATA', `${file}: row ${i} has unknown intent ${JSON.stringify(row.label)}`);
+    return row.label;
+  });
+  return {
+    path: file,
+    space,
+    rows: vctr.count,
+    dims: vctr.dims,
+    labels,
+    data: vctr.data,
+    temperature: meta.calibration?.temperature ?? 20,
+    threshold: meta.thresholds?.dna ?? null,
+  };
+}
+
+/** Per-intent view of one query's DNA row scores. */
+export interface IntentScores {
+  /** Best cosine per intent (max over that intent's rows). */
+  cosine: Record<Intent, number>;
+  /** Calibrated probability per intent: softmax(temperature × cosine). */
+  probability: Record<Intent, number>;
+  /** Intents by descending cosine. */
+  ranked: Intent[];
+  /** Calibrated probability of each tier (sum over its intents). */
+  tierProbability: Record<Tier, number>;
+}
+
+/** Folds row scores (one per DNA row, from the kernel) into per-intent scores. */
+export function intentScores(rowScores: Float32Array, dna: DnaModel): IntentScores {
+  const cosine = Object.fromEntries(INTENTS.map((i) => [i, -1])) as Record<Intent, number>;
+  for (let r = 0; r < dna.rows; r++) {
+    const label = dna.labels[r]!;
+    if (rowScores[r]! > cosine[label]) cosine[label] = rowScores[r]!;
+  }
+  const present = INTENTS.filter((i) => dna.labels.includes(i));
+  const max = Math.max(...present.map((i) => cosine[i]));
+  const exps = present.map((i) => Math.exp(dna.temperature * (cosine[i] - max)));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const probability = Object.fromEntries(INTENTS.map((i) => [i, 0])) as Record<Intent, number>;
+  const tierProbability: Record<Tier, number> = { flagship: 0, lightweight: 0 };
+  present.forEach((i, n) => {
+    probability[i] = exps[n]! / total;
+    tierProbability[INTENT_TIER[i]] += probability[i];
+  });
+  const ranked = [...present].sort((a, b) => cosine[b] - cosine[a]);
+  return { cosine, probability, ranked, tierProbability };
+}

@@ -1,0 +1,66 @@
+import type { Tier } from './intents.js';
+
+/**
+ * Bilingual keyword fallback (Smart Router doc: keyword stage). Used when embedding fails or no
+ * DNA intent reaches its threshold, and to break near-ties between tiers (softPartitionThreshold).
+ * Each list is matched on NFKC-lower-cased text: Latin entries on word boundaries, Chinese ones
+ * as substrings.
+ */
+const FLAGSHIP_KEYWORDS = [
+  // code
+  'code', 'function', 'bug', 'debug', 'refactor', 'implement', 'algorithm', 'compile', 'stack trace', 'traceback',
+  'exception', 'regex', 'sql', 'query', 'script', 'python', 'javascript', 'typescript', 'java', 'golang', 'rust',
+  'c++', 'api endpoint', 'unit test', 'unit tests', 'test case', 'segfault', 'null pointer', 'dockerfile', 'kubernetes',
+  'git', 'npm', 'class', 'method', 'variable', 'recursion', 'async', 'deadlock', 'memory leak', 'optimize', 'optimise',
+  // reasoning
+  'prove', 'proof', 'derive', 'calculate', 'probability', 'equation', 'integral', 'derivative', 'theorem',
+  'analyze', 'analyse', 'trade-off', 'tradeoff', 'trade-offs', 'compare', 'versus', 'vs', 'architecture',
+  'design a system', 'scalability', 'strategy', 'step by step', 'reasoning', 'pros and cons',
+  // zh
+  '代码', '函数', '调试', '报错', '重构', '实现', '算法', '编译', '异常', '正则', '脚本', '单元测试', '接口',
+  '内存泄漏', '死锁', '性能优化', '证明', '推导', '计算', '概率', '方程', '积分', '导数', '分析', '比较', '对比',
+  '权衡', '利弊', '架构', '设计一个系统', '方案', '策略', '推理', '为什么会',
+];
+
+const LIGHTWEIGHT_KEYWORDS = [
+  'hi', 'hello', 'hey', 'thanks', 'thank you', 'good morning', 'good night', 'how are you', 'joke', 'weather',
+  'remind', 'reminder', 'timer', 'alarm', 'schedule', 'calendar', 'ping', 'text', 'message', 'recommend',
+  'translate', 'translation', 'how do you say', 'in english', 'in chinese', 'in french', 'in spanish',
+  'write an email', 'email', 'poem', 'story', 'caption', 'tweet', 'post', 'summarize', 'summarise', 'rewrite',
+  'polish', 'proofread', 'what is', 'who is', 'when did', 'where is', 'capital of', 'define', 'meaning of',
+  // zh
+  '你好', '您好', '谢谢', '早上好', '晚安', '在吗', '笑话', '天气', '提醒', '闹钟', '日程', '推荐', '聊聊',
+  '翻译', '英文', '英语', '中文', '怎么说', '邮件', '写一首', '诗', '故事', '文案', '朋友圈', '总结', '摘要',
+  '润色', '改写', '是什么', '是谁', '什么时候', '在哪', '多少', '首都', '意思',
+];
+
+const compiled = {
+  flagship: FLAGSHIP_KEYWORDS.map(toMatcher),
+  lightweight: LIGHTWEIGHT_KEYWORDS.map(toMatcher),
+};
+
+function toMatcher(keyword: string): (text: string) => boolean {
+  if (/[\p{Script=Han}]/u.test(keyword)) return (text) => text.includes(keyword);
+  const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`(?:^|[^\\p{L}\\p{N}])${escaped}(?=$|[^\\p{L}\\p{N}])`, 'u');
+  return (text) => re.test(text);
+}
+
+/** A keyword verdict: the tier with more hits, and the keywords that decided it. */
+export interface KeywordMatch {
+  tier: Tier;
+  hits: string[];
+  /** Hits of the winning tier minus hits of the other. */
+  margin: number;
+}
+
+/** Returns the tier whose keywords appear more often, or null on no hit or a tie. */
+export function matchKeywords(text: string): KeywordMatch | null {
+  const norm = text.normalize('NFKC').toLowerCase();
+  const flagship = FLAGSHIP_KEYWORDS.filter((_, i) => compiled.flagship[i]!(norm));
+  const lightweight = LIGHTWEIGHT_KEYWORDS.filter((_, i) => compiled.lightweight[i]!(norm));
+  if (flagship.length === lightweight.length) return null;
+  return flagship.length > lightweight.length
+    ? { tier: 'flagship', hits: flagship, margin: flagship.length - lightweight.length }
+    : { tier: 'lightweight', hits: lightweight, margin: lightweight.length - flagship.length };
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/index.js';
+import { DOCUMENTED_DNA_THRESHOLD } from '../config/index.js';
+import type { Embedder } from '../embedding/index.js';
+import { SrdError, isSrdError } from '../errors.js';
+import type { DecisionSource, LearningEvent, RouteDecision } from './decision.js';
+import { intentScores, type DnaModel, type IntentScores } from './dna.js';
+import { INTENT_TIER, type Intent, type Tier } from './intents.js';
+import { matchKeywords } from './keyword-fallback.js';
+import { matchPrefix } from './prefix.js';
+
+/** Scores a query vector against every DNA row (a kernel scan in a worker). */
+export type DnaScanner = (query: Float32Array) => Promise<Float32Array>;
+
+/** What the router needs; the daemon wires real parts, tests may wire others. */
+export interface RouterDeps {
+  config: Config;
+  embedder: Embedder;
+  /** Null while no usable DNA exists (keywords and default still route). */
+  dna: DnaModel | null;
+  scanDna: DnaScanner;
+  /** Receives prefix learning events (never the router's own decisions: DESIGN.md §4). */
+  onLearn?: (event: LearningEvent) => void;
+}
+
+/** Options of one route call. */
+export interface RouteOptions {
+  /** Record prefix commands as learning events (default true; `eval` turns it off). */
+  learn?: boolean;
+}
+
+/** Confidence of a keyword decision; measured on the seed's held-out folds (docs/pipeline.md). */
+const KEYWORD_CONFIDENCE = 0.6;
+/** Confidence of the default decision: the lightweight share of typical traffic. */
+const DEFAULT_CONFIDENCE = 0.5;
+
+/**
+ * The Smart Router pipeline (DESIGN.md §2, docs/pipeline.md):
+ * prefix → embed (timeout/error → keywords) → patch search → DNA search → keywords → default.
+ * A route never fails: every error degrades to a later stage and says so in `reasoning`.
+ */
+export class Router {
+  private deps: RouterDeps;
+
+  constructor(deps: RouterDeps) {
+    this.deps = deps;
+  }
+
+  /** Swaps config and/or DNA (SIGHUP reload); in-flight routes finish on what they started with. */
+  update(partial: Partial<Pick<RouterDeps, 'config' | 'dna' | 'scanDna'>>): void {
+    this.deps = { ...this.deps, ...partial };
+  }
+
+  /** The DNA threshold in force: the config's, else the DNA file's calibrated one, else 0.60. */
+  get dnaThreshold(): number {
+    return this.deps.config.dnaSimilarityThreshold ?? this.deps.dna?.threshold ?? DOCUMENTED_DNA_THRESHOLD;
+  }
+
+  /** Routes one message. Never rejects for embedding or scan failures. */
+  async route(text: string, options: RouteOptions = {}): Promise<RouteDecision> {
+    const started = performance.now();
+    const deps = this.deps;
+    const { config } = deps;
+    const finish = (tier: Tier, source: DecisionSource, confidence: number, reasoning: string, intent: Intent | null, scores: IntentScores | null): RouteDecision => ({
+      decisionId: randomUUID(),
+      modelTier: tier,
+      selectedModel: this.modelFor(tier),
+      confidence: round(confidence),
+      reasoning,
+      source,
+      intent,
+      scores: scores ? roundScores(scores.cosine) : null,
+      latencyMs: round(performance.now() - started, 3),
+    });
+
+    if (!config.enabled) return finish('lightweight', 'disabled', 1, 'smart routing is disabled (enabled: false); default lightweight model', null, null);
+
+    const prefix = matchPrefix(text, config.prefix);
+    if (prefix) {
+      if (options.learn !== false && deps.onLearn && prefix.text.length > 0) {
+        const vector = await this.embed(prefix.text).catch(() => null);
+        deps.onLearn({ text: prefix.text, tier: prefix.tier, origin: 'prefix', vector, timestamp: Date.now() });
+      }
+      return finish(prefix.tier, 'prefix', 1, `prefix "${prefix.prefix}" forces ${prefix.tier}`, null, null);
+    }
+
+    let vector: Float32Array;
+    try {
+      vector = await this.embed(text);
+    } catch (err) {
+      const why = isSrdError(err) ? `${err.code}: ${err.message}` : String(err);
+      return this.fallback(text, `embedding failed (${why})`, finish, null);
+    }
+
+    // Patch search (user learning) joins here with issue 4.
+
+    if (!deps.dna) return this.fallback(text, 'no DNA loaded', finish, null);
+    let scores: IntentScores;
+    try {
+      scores = intentScores(await deps.scanDna(vector), deps.dna);
+    } catch (err) {
+      return this.fallback(text, `DNA search failed (${(err as Error).message})`, finish, null);
+    }
+    const best = scores.ranked[0]!;
+    const bestCos = scores.cosine[best];
+    const threshold = this.dnaThreshold;
+    if (bestCos < threshold) {
+      return this.fallback(text, `no DNA intent reached ${threshold} (best ${best} ${bestCos.toFixed(3)})`, finish, scores);
+    }
+    let tier = INTENT_TIER[best];
+    let note = '';
+    const runnerUp = scores.ranked.find((i) => INTENT_TIER[i] !== tier);
+    if (runnerUp && bestCos - scores.cosine[runnerUp] < config.softPartitionThreshold) {
+      // Soft partition (Smart Router doc): the best intents of both tiers are too close to call
+      // on one row; weigh every intent of each tier (calibrated tier probability) instead.
+      const other: Tier = tier === 'flagship' ? 'lightweight' : 'flagship';
+      if (scores.tierProbability[other] > scores.tierProbability[tier]) tier = other;
+      note = `; soft partition with ${runnerUp} (${scores.cosine[runnerUp].toFixed(3)}) weighed both tiers`;
+    }
+    const intent = tier === INTENT_TIER[best] ? best : (scores.ranked.find((i) => INTENT_TIER[i] === tier) ?? null);
+    const confidence = scores.tierProbability[tier];
+    return finish(tier, 'dna', confidence, `DNA intent ${intent} (cosine ${scores.cosine[intent ?? best].toFixed(3)}) → ${tier}${note}`, intent, scores);
+  }
+
+  /** Model ref for a tier: defaultXModel, else the first of xModels, else the tier name. */
+  modelFor(tier: Tier): string {
+    const c = this.deps.config;
+    return tier === 'flagship'
+      ? (c.defaultFlagshipModel ?? c.flagshipModels[0] ?? 'flagship')
+      : (c.defaultLightweightModel ?? c.lightweightModels[0] ?? 'lightweight');
+  }
+
+  private fallback(
+    text: string,
+    why: string,
+    finish: (tier: Tier, source: DecisionSource, confidence: number, reasoning: string, intent: Intent | null, scores: IntentScores | null) => RouteDecision,
+    scores: IntentScores | null,
+  ): RouteDecision {
+    const kw = matchKeywords(text);
+    if (kw) return finish(kw.tier, 'keyword', KEYWORD_CONFIDENCE, `${why}; keywords ${kw.hits.map((h) => `"${h}"`).join(', ')} → ${kw.tier}`, null, scores);
+    return finish('lightweight', 'default', DEFAULT_CONFIDENCE, `${why}; no keyword matched; default lightweight model`, null, scores);
+  }
+
+  /** Embeds under embedding.timeoutMs; rejects with SRD_ERR_EMBED_TIMEOUT past it. */
+  private embed(text: string): Promise<Float32Array> {
+    const { embedder, config } = this.deps;
+    const timeoutMs = config.embedding.timeoutMs;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new SrdError('SRD_ERR_EMBED_TIMEOUT', `no embedding within ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
+    return Promise.race([embedder.embed(text, controller.signal), timeout]).finally(() => clearTimeout(timer));
+  }
+}
+
+function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function roundScores(cosine: Record<Intent, number>): Partial<Record<Intent, number>> {
+  const out: Partial<Record<Intent, number>> = {};
+  for (const [k, v] of Object.entries(cosine)) if (v > -1) out[k as Intent] = round(v);
+  return out;
+}
