@@ -43,8 +43,8 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 export function resolvePaths(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Omit<ConfigPaths, 'configExists'> {
   const home = env.HOME ?? os.homedir();
   const expand = (p: string) => path.resolve(p.startsWith('~/') || p === '~' ? path.join(home, p.slice(1)) : p);
-  const stateDir = expand(flags.stateDir ?? env.SMART_ROUTERD_STATE_DIR ?? defaultStateDir(env));
-  const configPath = expand(flags.config ?? env.SMART_ROUTERD_CONFIG ?? path.join(stateDir, 'config.json'));
+  const stateDir = expand(flags.stateDir ?? (env.SMART_ROUTERD_STATE_DIR || defaultStateDir(env)));
+  const configPath = expand(flags.config ?? (env.SMART_ROUTERD_CONFIG || path.join(stateDir, 'config.json')));
   return { stateDir, configPath };
 }
 
@@ -57,7 +57,7 @@ export function resolvePaths(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = p
  */
 export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const { stateDir, configPath } = resolvePaths(flags, env);
-  const explicit = flags.config !== undefined || env.SMART_ROUTERD_CONFIG !== undefined;
+  const explicit = flags.config !== undefined || Boolean(env.SMART_ROUTERD_CONFIG);
   const configExists = existsSync(configPath);
   let raw: Record<string, unknown> = {};
   if (configExists) {
