@@ -31,10 +31,23 @@ export const ErrorTable = {
   SRD_ERR_KERNEL_LOAD: { wire: 'UNAVAILABLE', description: 'The WebAssembly similarity kernel could not be loaded.' },
   SRD_ERR_EMBED_TIMEOUT: { wire: 'UNAVAILABLE', description: 'The embedding provider did not answer within embedding.timeoutMs.' },
   SRD_ERR_EMBED_FAILED: { wire: 'UNAVAILABLE', description: 'The embedding provider failed or returned an unusable vector.' },
+  SRD_ERR_STATE_LOCKED: { wire: 'UNAVAILABLE', description: 'Another running smart-routerd owns the state directory.' },
   SRD_ERR_NOT_READY: { wire: 'UNAVAILABLE', description: 'The daemon is starting, reloading or draining.' },
   SRD_ERR_GATEWAY_CONNECT: { wire: 'UNAVAILABLE', description: 'The CLI could not connect to or authenticate with the daemon.' },
   SRD_ERR_GATEWAY_REQUEST: { wire: 'INVALID_REQUEST', description: 'The daemon answered a CLI request with an error.' },
   SRD_ERR_EVAL_INPUT: { wire: 'INVALID_REQUEST', description: 'An evaluation file line is not a valid {text,label,lang} record.' },
+  SRD_ERR_MEMORY_IO: { wire: 'UNAVAILABLE', description: 'The user-memory journal or snapshot could not be read, written or fsync\'d.' },
+  SRD_ERR_MEMORY_CLOSED: { wire: 'UNAVAILABLE', description: 'The user-memory store is closed (the daemon is shutting down).' },
+  SRD_ERR_MEMORY_JOURNAL_CORRUPT: { wire: 'UNAVAILABLE', description: 'Bytes of the user-memory journal failed their checks and were skipped and saved aside.' },
+  SRD_ERR_MEMORY_SPACE_MISMATCH: { wire: 'UNAVAILABLE', description: 'User-memory data from another embedding space was set aside, never mixed in.' },
+  SRD_ERR_SERVICE_UNSUPPORTED: { wire: 'UNAVAILABLE', description: 'No supported service manager (systemd user manager or launchd) is reachable.' },
+  SRD_ERR_SERVICE_FILE_CONFLICT: { wire: 'INVALID_REQUEST', description: 'A service file exists at the install path but was not written by smart-routerd.' },
+  SRD_ERR_SERVICE_RENDER: { wire: 'INVALID_REQUEST', description: 'The service unit or plist could not be rendered from its template for these paths and values.' },
+  SRD_ERR_SERVICE_COMMAND: { wire: 'UNAVAILABLE', description: 'A systemctl, launchctl or journalctl command failed.' },
+  SRD_ERR_SERVICE_NOT_INSTALLED: { wire: 'UNAVAILABLE', description: 'The smart-routerd service is not installed.' },
+  SRD_ERR_SERVICE_NOT_READY: { wire: 'UNAVAILABLE', description: 'The service was started but /readyz did not answer 200 in time.' },
+  SRD_ERR_SERVICE_PORT_IN_USE: { wire: 'UNAVAILABLE', description: 'Another process already listens on the port the service would use.' },
+  SRD_ERR_SERVICE_CONFIRM: { wire: 'INVALID_REQUEST', description: 'A destructive service operation (uninstall --purge) was not confirmed.' },
 } as const satisfies Record<string, { wire: WireErrorCode; description: string }>;
 
 export type SrdErrorCode = keyof typeof ErrorTable;

@@ -5,6 +5,7 @@ import { isSrdError } from '../errors.js';
 import { registerDna } from './commands/dna.js';
 import { registerEval } from './commands/eval.js';
 import { registerRoute } from './commands/route.js';
+import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 
@@ -24,6 +25,7 @@ registerRoute(program);
 registerStatus(program);
 registerEval(program);
 registerDna(program);
+registerService(program);
 
 try {
   await program.parseAsync(process.argv);

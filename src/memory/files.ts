@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SrdError } from '../errors.js';
+
+/**
+ * Where user memory lives in the state dir, and the small durable-file helpers the journal and
+ * snapshot share. Rule: DESIGN.md §6 (write to a temp file, fsync, rename).
+ */
+
+/** Paths of the user-memory files inside a state dir. */
+export interface MemoryFiles {
+  /** VCTR v2 snapshot, kind "memory": `<dir>/user_memory.vctr`. */
+  snapshot: string;
+  /** Append-only journal (layout in journal.ts): `<dir>/user_memory.journal`. */
+  journal: string;
+}
+
+/** The `user_memory.*` paths for a state dir. */
+export function memoryFiles(dir: string): MemoryFiles {
+  return { snapshot: join(dir, 'user_memory.vctr'), journal: join(dir, 'user_memory.journal') };
+}
+
+/** Wraps a file-system error as SRD_ERR_MEMORY_IO, naming the file and what was being done. */
+export function ioError(path: string, doing: string, err: unknown): SrdError {
+  const errno = (err as NodeJS.ErrnoException)?.code;
+  return new SrdError('SRD_ERR_MEMORY_IO', `${path}: could not ${doing}: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+    details: { path, errno },
+  });
+}
+
+/**
+ * fsyncs a directory so a rename or a newly created file inside it survives a power cut.
+ * Best effort: some platforms (Windows) cannot open directories; that is not an error here.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    return;
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Prefix of the temp files writeDurable creates next to `path` (stale ones are removed at open). */
+export function tempPrefix(path: string): string {
+  return `.${basename(path)}.tmp-`;
+}
+
+/**
+ * Atomically replaces `path` with `bytes`: writes a temp file in the same directory, fsyncs it,
+ * renames it over `path`, fsyncs the directory. A crash leaves either the old file or the new one.
+ * Throws SRD_ERR_MEMORY_IO (the temp file is removed on failure).
+ */
+export async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `${tempPrefix(path)}${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw ioError(path, 'write it durably', err);
+  }
+  await syncDir(dir);
+}
+
+/**
+ * Saves bytes that are being removed from a file to `<path>.<tag>-<ISO time without colons>`
+ * (a `-1`, `-2`, … suffix when taken), durably, and returns the new path. Used so that skipped
+ * journal bytes are kept for inspection, never deleted. Throws SRD_ERR_MEMORY_IO.
+ */
+export async function saveAside(path: string, tag: string, bytes: Uint8Array): Promise<string> {
+  const base = `${path}.${tag}-${new Date().toISOString().replace(/:/g, '')}`;
+  let target = base;
+  for (let n = 1; await exists(target); n++) target = `${base}-${n}`;
+  await writeDurable(target, bytes);
+  return target;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ioError(path, 'stat it', err);
+  }
+}
+
+/**
+ * Removes temp files a crashed writer left next to `paths` (writeDurable's and writeVctr's
+ * `.<name>.tmp-*`): they are never the authoritative copy, because the rename that would have
+ * made them so did not happen. Returns the names removed.
+ */
+export async function removeStaleTemps(dir: string, paths: readonly string[]): Promise<string[]> {
+  const prefixes = paths.map(tempPrefix);
+  const removed: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!prefixes.some((p) => name.startsWith(p))) continue;
+    await unlink(join(dir, name)).then(
+      () => removed.push(name),
+      () => undefined,
+    );
+  }
+  return removed;
+}

@@ -1,0 +1,7 @@
+/** The user-memory room (DESIGN.md §6): patches, their journal and snapshot, decay, compaction. */
+export { MemoryStore, COMPACTION_TARGET_RATIO, BACKPRESSURE_RATIO } from './store.js';
+export type { MemoryOptions, CompactionReport, MemoryStats, MemoryExportRecord } from './store.js';
+export type { MemoryMatrix } from './matrix.js';
+export { decayedWeight, decayFactor, deathAgeMs, MS_PER_DAY, type DecaySettings } from './decay.js';
+export { hashText, PATCH_ORIGINS, isPatchOrigin, type Patch, type NewPatch, type PatchOrigin } from './patch.js';
+export { memoryFiles, type MemoryFiles } from './files.js';

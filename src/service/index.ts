@@ -1,0 +1,13 @@
+export { installService, uninstallService, selectBackend, assertPurgeable, DEFAULT_READY_TIMEOUT_MS, type InstallOptions, type UninstallOptions } from './install.js';
+export { controlService, serviceStatus, showLogs, type ControlOptions } from './control.js';
+export { formatReport, type ServiceReport, type ServiceAction } from './report.js';
+export { systemHost, spawnRunner, type ServiceHost, type Runner, type RunResult } from './host.js';
+export { httpProbe, readyzUrl, type ReadinessProbe, type ReadyResult } from './readiness.js';
+export { servicePaths, packageRoot, cliEntry, UNIT_NAME, LAUNCHD_LABEL, MANAGED_MARKER, ENV_FILE, WRAPPER_FILE, type ServicePaths } from './paths.js';
+export { daemonArgv, servicePath, readTemplate, type ServiceSpec } from './spec.js';
+export { renderUnit, inspectUnit, UNIT_TEMPLATE } from './systemd.js';
+export { renderPlist, parsePlist, launchdArgv, PLIST_TEMPLATE, WRAPPER_TEMPLATE, REQUIRED_PLIST_KEYS } from './launchd.js';
+export { assertServiceToken, envFileHasToken, TOKEN_VARIABLE } from './env-file.js';
+export { gatewayLookalikeReason, OPENCLAW_COMMAND_MARKERS, OPENCLAW_SERVICE_ENV_KEYS, type InspectedService } from './openclaw-lookalike.js';
+export { splitUnitWords, execLine, environmentLine } from './systemd-quote.js';
+export type { ServiceState, CommandRecord } from './backend.js';
