@@ -4,6 +4,7 @@ import { VERSION } from '../daemon/index.js';
 import { isSrdError } from '../errors.js';
 import { registerDna } from './commands/dna.js';
 import { registerEval } from './commands/eval.js';
+import { registerLearning } from './commands/learn.js';
 import { registerRoute } from './commands/route.js';
 import { registerService } from './commands/service.js';
 import { registerStart } from './commands/start.js';
@@ -25,6 +26,7 @@ registerRoute(program);
 registerStatus(program);
 registerEval(program);
 registerDna(program);
+registerLearning(program);
 registerService(program);
 
 try {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
 import { TOKEN_FILE } from '../config/token.js';
 import { SrdError } from '../errors.js';
-import { GatewayClient } from '../gateway/index.js';
+import { GatewayClient, GatewayRequestError } from '../gateway/index.js';
 
 /** Flags shared by commands that talk to a running daemon. */
 export interface TargetFlags extends ConfigFlags {
@@ -30,5 +30,16 @@ export async function connectToDaemon(flags: TargetFlags): Promise<GatewayClient
       throw new SrdError('SRD_ERR_GATEWAY_CONNECT', `no token: pass --token, set SMART_ROUTERD_TOKEN, or start the daemon once so it writes ${file}`);
     }
   }
-  return GatewayClient.connect(url, { token, timeoutMs: flags.timeout ? Number(flags.timeout) : 10_000 });
+  const budgetMs = flags.timeout ? Number(flags.timeout) : 10_000;
+  const deadline = Date.now() + budgetMs;
+  for (;;) {
+    try {
+      return await GatewayClient.connect(url, { token, scopes: ['operator.read', 'operator.write', 'operator.admin'], timeoutMs: Math.max(1, deadline - Date.now()) });
+    } catch (err) {
+      // A daemon that is still starting (building DNA, warming workers) says retryable + retryAfterMs.
+      const wait = err instanceof GatewayRequestError && err.error.retryable ? (err.error.retryAfterMs ?? 500) : null;
+      if (wait === null || Date.now() + wait >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
 }

@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import { isLoopback, loadConfig, resolveToken, type Config, type ConfigFlags, type LoadedConfig } from '../config/index.js';
 import { createEmbedder, spaceId, type Embedder } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
-import { GatewayServer, openclawMethods, routeMethods, type Phase } from '../gateway/index.js';
-import { Router, type DnaModel, type RouteDecision, type RouteOptions } from '../routing/index.js';
-import { KernelPool, type MatrixRegion } from '../vector/index.js';
+import { GatewayServer, learningMethods, openclawMethods, routeMethods, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
+import { MemoryStore } from '../memory/index.js';
+import { DecisionLog, PatchSearch, Router, matchPrefix, type DnaModel, type RouteDecision, type RouteOptions, type Tier, type Intent } from '../routing/index.js';
+import { KernelPool, PatchIndex, type MatrixRegion } from '../vector/index.js';
 import { loadOrBuildDna } from './dna-loader.js';
 import { createLogger } from './logger.js';
+import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
 import { VERSION } from './version.js';
 
@@ -38,8 +40,12 @@ export class Daemon {
   private router: Router | null = null;
   private dna: DnaModel | null = null;
   private dnaRegion: MatrixRegion | null = null;
+  private memory: MemoryStore | null = null;
+  private patchSearch: PatchSearch | null = null;
+  private readonly decisions = new DecisionLog();
   private address: { port: number; host: string } | null = null;
   readonly tokenFile: string | undefined;
+  private releaseLock: () => void = () => undefined;
   private readonly options: DaemonOptions;
 
   private constructor(loaded: LoadedConfig, logger: Logger, token: { token: string; file?: string | undefined }, options: DaemonOptions) {
@@ -63,7 +69,18 @@ export class Daemon {
           status: () => this.status(),
           config: () => this.configView(),
         }),
-        ...routeMethods({ route: (text, opts) => this.route(text, opts), stats: () => this.stats.snapshot() }),
+        ...routeMethods({ route: (text, opts) => this.route(text, opts), stats: () => this.routerStats() }),
+        ...learningMethods({
+          feedback: (params) => this.feedback(params),
+          stats: () => this.requireMemory().stats(),
+          exportRecords: () => this.requireMemory().exportRecords(),
+          clear: async () => {
+            await this.requireMemory().clear();
+            this.logger.warn('user memory cleared');
+            return { cleared: true };
+          },
+          reload: async () => ({ reloaded: await this.reload() }),
+        }),
       },
     });
   }
@@ -80,8 +97,15 @@ export class Daemon {
     const { config, paths } = loaded;
     const token = resolveToken({ configured: config.gateway.auth.token, bind: config.gateway.bind, stateDir: paths.stateDir });
     if (token.source === 'generated') logger.info({ tokenFile: token.file }, 'generated a gateway token (mode 0600)');
+    const release = lockStateDir(paths.stateDir);
     const daemon = new Daemon(loaded, logger, token, options);
-    daemon.address = await daemon.gateway.listen(config.gateway.port, config.gateway.bind);
+    daemon.releaseLock = release;
+    try {
+      daemon.address = await daemon.gateway.listen(config.gateway.port, config.gateway.bind);
+    } catch (err) {
+      release();
+      throw err;
+    }
     if (options.handleSignals) daemon.installSignalHandlers();
     try {
       await daemon.bringUp(config);
@@ -124,7 +148,46 @@ export class Daemon {
     if (!this.router || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     const decision = await this.router.route(text, options);
     this.stats.record(decision);
+    this.decisions.add(text, decision);
     return decision;
+  }
+
+  /**
+   * Records an explicit correction (`route.feedback`, `smart-routerd learn`) as a user patch and
+   * resolves once it is durable. A decisionId names a recent decision (its text is re-embedded);
+   * otherwise `text` is used. Any prefix is stripped first. Throws SRD_ERR_GATEWAY_REQUEST for an
+   * unknown decisionId, SRD_ERR_NOT_READY without user memory, SRD_ERR_EMBED_* when the text
+   * cannot be embedded, SRD_ERR_MEMORY_* when it cannot be stored.
+   */
+  async feedback(params: RouteFeedbackParams): Promise<Record<string, unknown>> {
+    let text = params.text;
+    if (params.decisionId !== undefined) {
+      const logged = this.decisions.get(params.decisionId);
+      if (!logged) {
+        throw new SrdError('SRD_ERR_GATEWAY_REQUEST', `unknown decisionId ${params.decisionId} (only the last 10000 decisions are remembered); send {text, tier} instead`);
+      }
+      text = logged.text;
+    }
+    const patch = await this.learn(text!, params.tier, params.label ?? null, params.origin ?? 'feedback');
+    return { recorded: true, patchId: patch.id, tier: patch.tier, label: patch.label, textHash: patch.textHash, patches: this.memory!.size };
+  }
+
+  private async learn(rawText: string, tier: Tier, label: Intent | null, origin: 'prefix' | 'feedback' | 'cli', vector?: Float32Array | null) {
+    const memory = this.requireMemory();
+    const text = matchPrefix(rawText, this.loaded.config.prefix)?.text ?? rawText;
+    const v = vector ?? (await this.embedder!.embed(text));
+    const patch = await memory.append({ vector: v, tier, label, text, origin });
+    this.logger.info({ patchId: patch.id, tier, origin, patches: memory.size }, 'learned a correction');
+    return patch;
+  }
+
+  private requireMemory(): MemoryStore {
+    if (!this.memory) throw new SrdError('SRD_ERR_NOT_READY', 'user memory is not available (see the daemon log)');
+    return this.memory;
+  }
+
+  private routerStats(): Record<string, unknown> {
+    return { ...this.stats.snapshot(), memory: this.memory?.stats() ?? null };
   }
 
   /**
@@ -136,7 +199,9 @@ export class Daemon {
     this.phase = 'draining';
     this.logger.info({ reason }, 'stopping');
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
+    await this.memory?.close().catch((err: Error) => this.logger.error({ err: err.message }, 'closing user memory failed'));
     await this.pool?.close();
+    this.releaseLock();
     this.phase = 'stopped';
     this.logger.info('stopped');
   }
@@ -159,10 +224,15 @@ export class Daemon {
       const embedder = createEmbedder(next.config);
       const dna = await loadOrBuildDna(next.paths.stateDir, embedder, this.logger);
       const region = dna ? this.pool!.load(dna.data, dna.rows, dna.dims) : null;
+      const memoryChanged = JSON.stringify(memorySettings(this.loaded.config)) !== JSON.stringify(memorySettings(next.config));
       this.loaded = next;
       this.embedder = embedder;
       this.dna = dna;
       this.dnaRegion = region;
+      if (memoryChanged) {
+        await this.memory?.close();
+        await this.openMemory(next.config);
+      }
       this.router = this.createRouter(next.config);
       this.logger.info({ dna: dna?.path ?? null }, 'configuration and DNA reloaded');
       return true;
@@ -180,7 +250,30 @@ export class Daemon {
     await this.pool.warm();
     this.dna = await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger);
     this.dnaRegion = this.dna ? this.pool.load(this.dna.data, this.dna.rows, this.dna.dims) : null;
+    await this.openMemory(config);
     this.router = this.createRouter(config);
+  }
+
+  /** Opens the user memory for the current space; without it the daemon routes but cannot learn. */
+  private async openMemory(config: Config): Promise<void> {
+    const space = this.embedder!.space;
+    try {
+      this.memory = await MemoryStore.open({
+        dir: this.loaded.paths.stateDir,
+        space,
+        timeDecay: config.timeDecay,
+        compactionThreshold: config.vectorStore.compactionThreshold,
+        enableCompaction: config.vectorStore.enableCompaction,
+        mergeThreshold: config.patchSimilarityThreshold,
+        logger: this.logger,
+      });
+      this.patchSearch = new PatchSearch(this.memory, new PatchIndex(this.pool!, space.dims), this.pool!);
+      this.logger.info({ patches: this.memory.size }, 'user memory loaded');
+    } catch (err) {
+      this.memory = null;
+      this.patchSearch = null;
+      this.logger.error({ err: (err as Error).message }, 'user memory unavailable: routing continues without learning');
+    }
   }
 
   private createRouter(config: Config): Router {
@@ -194,6 +287,10 @@ export class Daemon {
         if (!region) throw new Error('no DNA region');
         return (await pool.scan(query, region, 0, true)).all!;
       },
+      onLearn: async (event) => {
+        await this.learn(event.text, event.tier, null, 'prefix', event.vector);
+      },
+      ...(this.patchSearch ? { searchPatches: (q: Float32Array) => this.patchSearch!.best(q) } : {}),
     });
   }
 
@@ -273,4 +370,9 @@ export class Daemon {
     if (redacted.memorySearch.remote.apiKey) redacted.memorySearch.remote.apiKey = '[redacted]';
     return { path: paths.configPath, exists: paths.configExists, valid: true, config: redacted, loopback: isLoopback(config.gateway.bind) };
   }
+}
+
+/** Config that the user-memory store was opened with; a reload reopens it when this changes. */
+function memorySettings(c: Config): unknown {
+  return [c.memorySearch.provider, c.memorySearch.model, c.vectorStore, c.timeDecay, c.patchSimilarityThreshold];
 }

@@ -119,6 +119,22 @@ export const RouteParamsSchema = z.looseObject({
   channel: z.string().optional(),
 });
 
+/** `route.feedback` params: name an earlier decision or resend the text, and the right tier. */
+export const RouteFeedbackParamsSchema = z
+  .looseObject({
+    decisionId: z.string().min(1).optional(),
+    text: z.string().min(1).max(1_000_000).optional(),
+    tier: z.enum(['flagship', 'lightweight']),
+    label: z.enum(['CHAT', 'FACT', 'TRANS', 'CODE', 'REASON', 'WRITE']).optional(),
+    /** Who corrected: an operator's explicit feedback (default) or `smart-routerd learn`. */
+    origin: z.enum(['feedback', 'cli']).optional(),
+  })
+  .refine((p) => (p.decisionId === undefined) !== (p.text === undefined), { message: 'give exactly one of decisionId or text', path: ['decisionId'] });
+export type RouteFeedbackParams = z.infer<typeof RouteFeedbackParamsSchema>;
+
+/** `memory.clear` params: an explicit confirmation, so a stray call cannot wipe the user's learning. */
+export const MemoryClearParamsSchema = z.looseObject({ confirm: z.literal(true) });
+
 /** Formats zod issues as `at /params/text: expected string` (STYLE §10). */
 export function formatIssues(error: z.ZodError, root = '/params'): string {
   return error.issues

@@ -5,3 +5,5 @@ export { routeMethods } from './methods/route.js';
 export type { MethodTable, MethodSpec } from './methods/types.js';
 export type { Phase } from './http.js';
 export { PROTOCOL_VERSION, CloseCodes, errorShape } from './frames.js';
+export { learningMethods, type LearningHandlers } from './methods/learning.js';
+export type { RouteFeedbackParams } from './frames.js';

@@ -7,3 +7,5 @@ export { loadDna, readDnaFile, dnaCandidates, dnaFileName, packageRoot, intentSc
 export { buildDna, type DnaBuildReport } from './dna-build.js';
 export { readSeed, parseLabelledJsonl, type LabelledText, type Seed } from './seed.js';
 export { evalReport, sliceFigures, expectedCalibrationError, type EvalReport, type EvalSample, type SliceFigures } from './metrics.js';
+export { DecisionLog, type LoggedDecision } from './decision-log.js';
+export { PatchSearch, type PatchHit } from './patch-search.js';

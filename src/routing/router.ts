@@ -7,6 +7,7 @@ import type { DecisionSource, LearningEvent, RouteDecision } from './decision.js
 import { intentScores, type DnaModel, type IntentScores } from './dna.js';
 import { INTENT_TIER, type Intent, type Tier } from './intents.js';
 import { matchKeywords } from './keyword-fallback.js';
+import type { PatchHit } from './patch-search.js';
 import { matchPrefix } from './prefix.js';
 
 /** Scores a query vector against every DNA row (a kernel scan in a worker). */
@@ -19,8 +20,13 @@ export interface RouterDeps {
   /** Null while no usable DNA exists (keywords and default still route). */
   dna: DnaModel | null;
   scanDna: DnaScanner;
-  /** Receives prefix learning events (never the router's own decisions: DESIGN.md §4). */
-  onLearn?: (event: LearningEvent) => void;
+  /**
+   * Records a prefix learning event (never the router's own decisions: DESIGN.md §4); the route
+   * answers after it resolves, so a client that got the decision knows the correction is durable.
+   */
+  onLearn?: (event: LearningEvent) => Promise<void>;
+  /** Best user patch for a query vector (PatchSearch.best); absent = no user memory. */
+  searchPatches?: (query: Float32Array) => Promise<PatchHit | null>;
 }
 
 /** Options of one route call. */
@@ -61,12 +67,14 @@ export class Router {
     const started = performance.now();
     const deps = this.deps;
     const { config } = deps;
+    /** Degradations that did not change the outcome but belong in `reasoning`. */
+    const notes: string[] = [];
     const finish = (tier: Tier, source: DecisionSource, confidence: number, reasoning: string, intent: Intent | null, scores: IntentScores | null): RouteDecision => ({
       decisionId: randomUUID(),
       modelTier: tier,
       selectedModel: this.modelFor(tier),
       confidence: round(confidence),
-      reasoning,
+      reasoning: notes.length > 0 ? `${reasoning}; ${notes.join('; ')}` : reasoning,
       source,
       intent,
       scores: scores ? roundScores(scores.cosine) : null,
@@ -77,11 +85,17 @@ export class Router {
 
     const prefix = matchPrefix(text, config.prefix);
     if (prefix) {
+      let learned = '';
       if (options.learn !== false && deps.onLearn && prefix.text.length > 0) {
-        const vector = await this.embed(prefix.text).catch(() => null);
-        deps.onLearn({ text: prefix.text, tier: prefix.tier, origin: 'prefix', vector, timestamp: Date.now() });
+        try {
+          const vector = await this.embed(prefix.text);
+          await deps.onLearn({ text: prefix.text, tier: prefix.tier, origin: 'prefix', vector, timestamp: Date.now() });
+          learned = '; learned as a patch';
+        } catch (err) {
+          learned = `; not learned (${(err as Error).message})`;
+        }
       }
-      return finish(prefix.tier, 'prefix', 1, `prefix "${prefix.prefix}" forces ${prefix.tier}`, null, null);
+      return finish(prefix.tier, 'prefix', 1, `prefix "${prefix.prefix}" forces ${prefix.tier}${learned}`, null, null);
     }
 
     let vector: Float32Array;
@@ -92,7 +106,19 @@ export class Router {
       return this.fallback(text, `embedding failed (${why})`, finish, null);
     }
 
-    // Patch search (user learning) joins here with issue 4.
+    if (deps.searchPatches) {
+      try {
+        const hit = await deps.searchPatches(vector);
+        const threshold = config.patchSimilarityThreshold;
+        if (hit && hit.score >= threshold) {
+          return finish(hit.tier, 'patch', patchConfidence(hit.score, threshold),
+            `user patch #${hit.id} (cosine ${hit.cosine.toFixed(3)} × weight ${hit.weight.toFixed(3)} = ${hit.score.toFixed(3)} ≥ ${threshold}) → ${hit.tier}`,
+            hit.label, null);
+        }
+      } catch (err) {
+        notes.push(`patch search failed (${(err as Error).message})`);
+      }
+    }
 
     if (!deps.dna) return this.fallback(text, 'no DNA loaded', finish, null);
     let scores: IntentScores;
@@ -155,6 +181,16 @@ export class Router {
     });
     return Promise.race([embedder.embed(text, controller.signal), timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/**
+ * Confidence of a patch decision: the user said so explicitly, so a hit exactly at the threshold
+ * counts 0.75 and a perfect, fresh match 1 (linear in between). Not calibrated: there is no
+ * labelled data for individual users' corrections.
+ */
+function patchConfidence(score: number, threshold: number): number {
+  if (threshold >= 1) return 1;
+  return Math.min(1, 0.75 + (0.25 * (score - threshold)) / (1 - threshold));
 }
 
 function round(x: number, digits = 4): number {

@@ -71,6 +71,16 @@ export class KernelMemory {
     new Float32Array(this.memory.buffer, offset, data.length).set(data);
     return { offset, rows, dims };
   }
+
+  /** Copies `vector` into row `row` of a resident matrix (row < the region's allocated rows). */
+  write(region: MatrixRegion, row: number, vector: Float32Array): void {
+    new Float32Array(this.memory.buffer, region.offset + row * region.dims * 4, region.dims).set(vector);
+  }
+
+  /** A copy of a resident matrix's first `region.rows` rows. */
+  read(region: MatrixRegion): Float32Array {
+    return new Float32Array(this.memory.buffer, region.offset, region.rows * region.dims).slice();
+  }
 }
 
 /** Which kernel build to load. */

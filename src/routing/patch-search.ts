@@ -1,0 +1,82 @@
+import type { MemoryStore } from '../memory/index.js';
+import type { KernelPool, PatchIndex } from '../vector/index.js';
+import type { Intent, Tier } from './intents.js';
+
+/** The best user patch for a query. */
+export interface PatchHit {
+  /** Patch id in the memory store. */
+  id: number;
+  tier: Tier;
+  label: Intent | null;
+  /** Cosine between the query and the patch vector. */
+  cosine: number;
+  /** Decayed weight w0 · gamma^(ageDays / halfLifeDays) at query time. */
+  weight: number;
+  /** cosine × weight, compared with patchSimilarityThreshold (Smart Router doc: patch score). */
+  score: number;
+}
+
+/** Candidates taken by cosine before re-ranking by decayed weight. */
+const CANDIDATES = 32;
+
+/**
+ * Patch search (DESIGN.md §2 step 4, §4): keeps the kernel's resident patch matrix in step with
+ * the memory store (new rows appended in place, a full re-layout only after compaction or clear),
+ * scans it in a worker for the top cosines, and re-ranks them by cosine × decayed weight.
+ * Patches of both tiers are always searched: a confident DNA match never hides a correction.
+ */
+export class PatchSearch {
+  private readonly store: MemoryStore;
+  private readonly index: PatchIndex;
+  private readonly pool: KernelPool;
+  private syncedVersion = -1;
+  private syncedIds: readonly number[] = [];
+
+  constructor(store: MemoryStore, index: PatchIndex, pool: KernelPool) {
+    this.store = store;
+    this.index = index;
+    this.pool = pool;
+  }
+
+  /**
+   * Best patch by cosine × decayed weight, or null when there are no patches. Rejects only if the
+   * kernel scan fails (the router then falls through to DNA).
+   */
+  async best(query: Float32Array): Promise<PatchHit | null> {
+    const m = this.sync();
+    if (m.rows === 0) return null;
+    const { matrix, release } = this.index.acquire();
+    let result;
+    try {
+      result = await this.pool.scan(query, matrix, Math.min(CANDIDATES, matrix.rows));
+    } finally {
+      release();
+    }
+    let best: PatchHit | null = null;
+    for (let i = 0; i < result.ids.length; i++) {
+      const row = result.ids[i]!;
+      if (row >= m.rows) continue; // appended after this view was taken
+      const cosine = result.scores[i]!;
+      const weight = m.weights[row]!;
+      const score = cosine * weight;
+      if (!best || score > best.score) best = { id: m.ids[row]!, tier: m.tiers[row]!, label: m.labels[row]!, cosine, weight, score };
+    }
+    return best;
+  }
+
+  /** Brings the resident matrix up to the store's live set; returns the store's view. */
+  private sync(): ReturnType<MemoryStore['matrix']> {
+    const m = this.store.matrix();
+    if (m.version === this.syncedVersion) return m;
+    const synced = this.syncedIds;
+    const appendOnly = synced.length <= m.rows && synced.every((id, i) => m.ids[i] === id);
+    if (appendOnly) {
+      for (let r = synced.length; r < m.rows; r++) this.index.append(m.data.subarray(r * m.dims, (r + 1) * m.dims));
+    } else {
+      this.index.replace(m.data, m.rows);
+    }
+    this.syncedVersion = m.version;
+    this.syncedIds = m.ids;
+    return m;
+  }
+}
