@@ -225,6 +225,9 @@ export class Daemon {
       const dna = await loadOrBuildDna(next.paths.stateDir, embedder, this.logger);
       const region = dna ? this.pool!.load(dna.data, dna.rows, dna.dims) : null;
       const memoryChanged = JSON.stringify(memorySettings(this.loaded.config)) !== JSON.stringify(memorySettings(next.config));
+      if (JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) || JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)) {
+        this.logger.warn('gateway.* and pool.* changes take effect after a restart; the rest of the new configuration is applied now');
+      }
       this.loaded = next;
       this.embedder = embedder;
       this.dna = dna;

@@ -1,0 +1,391 @@
+// Section 2 — route latency and throughput over real WebSockets.
+//
+// Peer: a spawned echo server on the same `ws` stack (bench/echo-server.mjs) that answers every
+// `req` with its params as a `res`: the transport floor, measured by the same client code.
+// (a) One connection, sequential `route` requests with generated messages, vs the echo server.
+//     Latency = send → matching res, recorded in ns in perf_hooks histograms (p50/p99/p99.9).
+// (b) 64 connections, open loop: requests are sent on a fixed schedule at the offered rate,
+//     round-robin over the connections, never waiting for responses (so a slow server cannot slow
+//     the senders: no coordinated omission); latency is send → res, and the generator's own lag
+//     behind its schedule is recorded apart. A rate passes with p99 ≤ 5 ms, nothing lost and
+//     ≥ 95% of the offered rate answered. The offered
+//     rate climbs ×1.5 per step until p99 > 5 ms (a failing step is retried once), then is
+//     bisected. The highest passing rate is "sustained". The same search runs against the echo
+//     server. A closed-loop run (64 connections × 1 request in flight) gives raw msgs/s too.
+
+import { readFileSync } from 'node:fs';
+import { createHistogram } from 'node:perf_hooks';
+import { LocalEmbedder } from '../dist/embedding/local.js';
+import { allocShared } from '../dist/vector/kernel-memory.js';
+import { KernelPool } from '../dist/vector/kernel-pool.js';
+import { ms, mib, printTable, si, times } from './lib/format.mjs';
+import { GatewayConn } from './lib/gateway-conn.mjs';
+import { BENCH_TOKEN, ROOT, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';
+import { histogramMs } from './lib/stats.mjs';
+import { generateMessages } from './lib/texts.mjs';
+
+const CONNECTIONS = 64;
+const P99_LIMIT_MS = 5;
+/** Fewest recorded responses a step's p99 may rest on (the window stretches up to MAX_WINDOW_MS). */
+const MIN_SAMPLES = 400;
+const MAX_WINDOW_MS = 6_000;
+
+/** One sequential request/response per iteration; records send → res in ns into `h`. */
+async function sequential(conn, method, paramsOf, count, h, onPayload) {
+  for (let i = 0; i < count; i++) {
+    const params = paramsOf(i);
+    const t0 = performance.now();
+    const frame = await conn.call(method, params);
+    const dt = performance.now() - t0;
+    if (h) h.record(Math.max(1, Math.round(dt * 1e6)));
+    if (onPayload) onPayload(frame.payload);
+  }
+}
+
+/** Resolves once no connection has a request in flight (or after `maxMs`). */
+async function drained(conns, maxMs = 10_000) {
+  const end = performance.now() + maxMs;
+  while (conns.some((c) => c.pending.size > 0) && performance.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return conns.every((c) => c.pending.size === 0);
+}
+
+/**
+ * One open-loop step at `rate` req/s over `conns`: warm-up `warmMs` (not recorded), then
+ * `measureMs` recorded. Sends follow the schedule whatever the server does (they never wait for
+ * responses), so latency is taken from the actual send; how late the generator itself ran
+ * against its schedule is recorded apart (`lagMs`) so a step the generator could not drive is
+ * visible. Waits up to 2 s after the last send for stragglers; anything still missing counts as
+ * lost. Returns { rate, achieved, lost, failed, latency (ms), lagMs, pass }.
+ */
+function openLoopStep(conns, rate, paramsOf, { warmMs, measureMs }) {
+  // At low rates, stretch the window so p99 rests on at least MIN_SAMPLES responses.
+  measureMs = Math.min(MAX_WINDOW_MS, Math.max(measureMs, (MIN_SAMPLES * 1000) / rate));
+  const interval = 1000 / rate;
+  const total = Math.max(1, Math.round((rate * (warmMs + measureMs)) / 1000));
+  const warmCount = Math.round((rate * warmMs) / 1000);
+  const h = createHistogram();
+  const lag = createHistogram();
+  let sent = 0;
+  let received = 0;
+  let failed = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  const start = performance.now() + 2;
+  return new Promise((resolve) => {
+    let timer;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      const lat = histogramMs(h);
+      const lost = total - received;
+      const achieved = h.count > 1 ? ((h.count - 1) * 1000) / Math.max(0.001, lastAt - firstAt) : 0;
+      resolve({
+        rate,
+        achieved,
+        lost,
+        failed,
+        latency: lat,
+        lagMs: histogramMs(lag),
+        pass: lost === 0 && failed === 0 && lat.p99 <= P99_LIMIT_MS && achieved >= 0.95 * rate,
+      });
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && start + sent * interval <= now) {
+        const i = sent++;
+        const sentAt = performance.now();
+        if (i >= warmCount) lag.record(Math.max(1, Math.round((sentAt - (start + i * interval)) * 1e6)));
+        conns[i % conns.length].request('route', paramsOf(i), (ok) => {
+          if (done) return;
+          const t = performance.now();
+          received++;
+          if (!ok) failed++;
+          else if (i >= warmCount) {
+            h.record(Math.max(1, Math.round((t - sentAt) * 1e6)));
+            if (firstAt === 0) firstAt = t;
+            lastAt = t;
+          }
+          if (received === total) finish();
+        });
+      }
+      if (sent < total) timer = setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
+      else timer = setTimeout(finish, 2_000);
+    };
+    timer = setTimeout(tick, 0);
+  });
+}
+
+/**
+ * Finds the highest offered rate with p99 ≤ 5 ms: ×1.5 ladder from `from` (or ÷2 below it when
+ * `from` already fails), a failing step retried once, then `bisections` geometric bisections.
+ * Returns { sustained, best, firstFailing, steps }.
+ */
+async function findSustainedRate(conns, paramsOf, { from, floor = 60, warmMs, measureMs, bisections, log, label }) {
+  const steps = [];
+  const trial = async (rate) => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await drained(conns);
+      const r = await openLoopStep(conns, Math.round(rate), paramsOf, { warmMs, measureMs });
+      steps.push(r);
+      log(`[route] ${label} ${Math.round(rate)}/s: p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} achieved ${si(r.achieved)}/s lost ${r.lost} generator lag p99 ${ms(r.lagMs.p99)}${r.pass ? '' : ' ✗'}`);
+      if (r.pass) return r;
+    }
+    return null;
+  };
+  let good = null;
+  let badRate = null;
+  for (let rate = from; rate <= 400_000; rate *= 1.5) {
+    const r = await trial(rate);
+    if (!r) {
+      badRate = rate;
+      break;
+    }
+    good = r;
+  }
+  // Failing at the first rate: halve down to `floor`/s so there is still a figure to compare.
+  for (let rate = from / 2; !good && rate >= floor; rate /= 2) {
+    const r = await trial(rate);
+    if (r) good = r;
+    else badRate = rate;
+  }
+  if (good && badRate) {
+    let lo = good.rate;
+    let hi = badRate;
+    for (let i = 0; i < bisections; i++) {
+      const mid = Math.sqrt(lo * hi);
+      const r = await trial(mid);
+      if (r) {
+        good = r;
+        lo = mid;
+      } else hi = mid;
+    }
+  }
+  await drained(conns);
+  return { sustained: good?.rate ?? 0, best: good, firstFailing: badRate, steps };
+}
+
+/** Closed loop: every connection keeps one request in flight for `durationMs`. */
+async function closedLoop(conns, paramsOf, durationMs) {
+  const h = createHistogram();
+  let count = 0;
+  let n = 0;
+  const end = performance.now() + durationMs;
+  const t0 = performance.now();
+  await Promise.all(conns.map((c) => new Promise((resolve) => {
+    const next = () => {
+      if (performance.now() >= end) return resolve();
+      const sentAt = performance.now();
+      c.request('route', paramsOf(n++), () => {
+        h.record(Math.max(1, Math.round((performance.now() - sentAt) * 1e6)));
+        count++;
+        next();
+      });
+    };
+    next();
+  })));
+  return { msgsPerSec: (count * 1000) / (performance.now() - t0), latency: histogramMs(h) };
+}
+
+/** a / b as a percentage, e.g. "30%". */
+function share(r) {
+  return `${(r * 100).toPrecision(2)}%`;
+}
+
+/** "3.32 k/s", or "none ≥ 60/s" when even the lowest rate tried failed. */
+function rateText(load) {
+  return load.sustained ? `${si(load.sustained)}/s` : `none ≥ ${si(load.firstFailing)}/s`;
+}
+
+/**
+ * Where the in-daemon time of one route goes, measured in this process on the same texts: the
+ * local embedder, and the DNA scan (6 rows, as the packaged DNA has) done the daemon's way —
+ * KernelPool.scan(query, region, 0, all=true), a Piscina round trip, back to back and after a
+ * 1 ms pause — vs the same kernel instantiated in this thread. Sequential calls, ns histograms.
+ */
+async function inProcessBreakdown(texts, count) {
+  const embedder = new LocalEmbedder(1024);
+  const hEmbed = createHistogram();
+  const queries = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    const v = embedder.embedSync(texts[i % texts.length]);
+    hEmbed.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
+    if (i < 256) queries.push(v);
+  }
+  const pool = new KernelPool({ minThreads: 2, maxThreads: 2 });
+  await pool.warm();
+  const rows = 6;
+  const dna = new Float32Array(rows * 1024).map((_, i) => Math.sin(i));
+  const region = pool.load(dna, rows, 1024);
+  const hPool = createHistogram();
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await pool.scan(queries[i % queries.length], region, 0, true);
+    if (i >= 200) hPool.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
+  }
+  // Between two requests of one client the worker has gone to sleep (Atomics.wait) for a
+  // round trip; measure the scan after a 1 ms pause too, as the daemon meets it at low load.
+  const hPoolIdle = createHistogram();
+  for (let i = 0; i < Math.min(count, 1_000); i++) {
+    await new Promise((r) => setTimeout(r, 1));
+    const t0 = performance.now();
+    await pool.scan(queries[i % queries.length], region, 0, true);
+    hPoolIdle.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
+  }
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(`${ROOT}/build/kernel.wasm`)), { env: { memory: pool.memory.memory } }).exports;
+  const scratch = allocShared(pool.memory.memory, pool.memory.control, 1024 * 4 + 64);
+  const hLocal = createHistogram();
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    new Float32Array(pool.memory.memory.buffer, scratch, 1024).set(queries[i % queries.length]);
+    kernel.scores(scratch, region.offset, rows, 1024, scratch + 4096);
+    new Float32Array(pool.memory.memory.buffer, scratch + 4096, rows).slice();
+    hLocal.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
+  }
+  await pool.close();
+  return { embed: histogramMs(hEmbed), poolScan: histogramMs(hPool), poolScanAfterIdle: histogramMs(hPoolIdle), inThreadScan: histogramMs(hLocal) };
+}
+
+async function openConns(url, n) {
+  const conns = [];
+  for (let i = 0; i < n; i++) conns.push(await GatewayConn.connect(url, BENCH_TOKEN));
+  return conns;
+}
+
+/** Runs the route section; returns { seqRows, loadRows, breakdownRows, data }. */
+export async function runRoute({ quick = false, log = console.error }) {
+  const texts = generateMessages(4000);
+  const paramsOf = (i) => ({ text: texts[i % texts.length] });
+  const seqCount = quick ? 2_000 : 10_000;
+  const blocks = 10;
+  const stepOpts = quick ? { warmMs: 200, measureMs: 700, bisections: 2 } : { warmMs: 300, measureMs: 1500, bisections: 3 };
+
+  const daemon = await startDaemon();
+  const echo = await startScript('echo-server.mjs');
+  const data = { texts: texts.length, connections: CONNECTIONS, p99LimitMs: P99_LIMIT_MS, daemon: { kernel: daemon.kernel, threads: daemon.threads } };
+  try {
+    const restRss = rssBytes(daemon.proc.pid);
+    // (a) one sequential client.
+    const d1 = await GatewayConn.connect(daemon.url, BENCH_TOKEN);
+    const e1 = await GatewayConn.connect(echo.url, BENCH_TOKEN);
+    const sources = {};
+    const inDaemon = createHistogram();
+    const onPayload = (p) => {
+      sources[p.source] = (sources[p.source] ?? 0) + 1;
+      inDaemon.record(Math.max(1, Math.round(p.latencyMs * 1e6)));
+    };
+    await sequential(d1, 'route', paramsOf, 500, null, null);
+    await sequential(e1, 'route', paramsOf, 500, null, null);
+    const hRoute = createHistogram();
+    const hEcho = createHistogram();
+    const per = Math.ceil(seqCount / blocks);
+    const t0 = performance.now();
+    for (let b = 0; b < blocks; b++) {
+      // Alternate blocks so background noise lands on both alike.
+      await sequential(d1, 'route', (i) => paramsOf(b * per + i), per, hRoute, onPayload);
+      await sequential(e1, 'route', (i) => paramsOf(b * per + i), per, hEcho, null);
+    }
+    log(`[route] sequential: ${seqCount} routes + ${seqCount} echoes in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)}`);
+    const rRoute = histogramMs(hRoute);
+    const rEcho = histogramMs(hEcho);
+    const rIn = histogramMs(inDaemon);
+    await d1.close();
+    await e1.close();
+
+    // (b) 64 connections.
+    const dConns = await openConns(daemon.url, CONNECTIONS);
+    const eConns = await openConns(echo.url, CONNECTIONS);
+    const dRss = watchRss(daemon.proc.pid);
+    const eRss = watchRss(echo.proc.pid);
+    const dClosed = await closedLoop(dConns, paramsOf, quick ? 1000 : 2000);
+    const eClosed = await closedLoop(eConns, paramsOf, quick ? 1000 : 2000);
+    log(`[route] closed loop, ${CONNECTIONS} connections: daemon ${si(dClosed.msgsPerSec)}/s, echo ${si(eClosed.msgsPerSec)}/s`);
+    const dLoad = await findSustainedRate(dConns, paramsOf, { from: 250, ...stepOpts, log, label: 'daemon' });
+    const eLoad = await findSustainedRate(eConns, paramsOf, { from: 250, ...stepOpts, log, label: 'echo' });
+    const loadRss = dRss.stop();
+    const echoLoadRss = eRss.stop();
+    await Promise.all([...dConns, ...eConns].map((c) => c.close()));
+
+    const seqRatios = { p50: rRoute.p50 / rEcho.p50, p99: rRoute.p99 / rEcho.p99, p999: rRoute.p999 / rEcho.p999 };
+    const loadRatio = eLoad.sustained ? dLoad.sustained / eLoad.sustained : null;
+    const closedRatio = dClosed.msgsPerSec / eClosed.msgsPerSec;
+    Object.assign(data, {
+      sequential: { count: seqCount, route: rRoute, echo: rEcho, inDaemonLatencyMs: rIn, sources, ratios: seqRatios },
+      load: {
+        daemon: { sustainedPerSec: dLoad.sustained, atSustained: dLoad.best, firstFailing: dLoad.firstFailing, steps: dLoad.steps, closedLoop: dClosed },
+        echo: { sustainedPerSec: eLoad.sustained, atSustained: eLoad.best, firstFailing: eLoad.firstFailing, steps: eLoad.steps, closedLoop: eClosed },
+        ratio: loadRatio,
+        closedLoopRatio: closedRatio,
+      },
+      rss: { daemonAtRestBytes: restRss, daemonUnderLoadPeakBytes: loadRss, echoUnderLoadPeakBytes: echoLoadRss },
+    });
+
+    const seqRows = [
+      { metric: 'p50', route: ms(rRoute.p50), 'echo (floor)': ms(rEcho.p50), 'route / echo': times(seqRatios.p50), goal: '≤ 1.5×' },
+      { metric: 'p99', route: ms(rRoute.p99), 'echo (floor)': ms(rEcho.p99), 'route / echo': times(seqRatios.p99), goal: '≤ 2×' },
+      { metric: 'p99.9', route: ms(rRoute.p999), 'echo (floor)': ms(rEcho.p999), 'route / echo': times(seqRatios.p999), goal: '' },
+      { metric: 'mean', route: ms(rRoute.mean), 'echo (floor)': ms(rEcho.mean), 'route / echo': times(rRoute.mean / rEcho.mean), goal: '' },
+      { metric: 'requests/s (1 client)', route: si(1000 / rRoute.mean), 'echo (floor)': si(1000 / rEcho.mean), 'route / echo': times(rEcho.mean / rRoute.mean), goal: '' },
+      { metric: 'in-daemon latencyMs p50 / p99', route: `${ms(rIn.p50)} / ${ms(rIn.p99)}`, 'echo (floor)': '—', 'route / echo': '', goal: '' },
+      { metric: 'route with 1,500 user patches', route: 'TODO: patches: not yet available', 'echo (floor)': '', 'route / echo': '', goal: '' },
+    ];
+    const loadRows = [
+      {
+        metric: `highest offered rate with p99 ≤ ${P99_LIMIT_MS} ms`,
+        daemon: rateText(dLoad),
+        'echo (floor)': rateText(eLoad),
+        'daemon / echo': times(loadRatio),
+        goal: '≥ 0.6×',
+      },
+      {
+        metric: 'p50 / p99 at that rate',
+        daemon: dLoad.best ? `${ms(dLoad.best.latency.p50)} / ${ms(dLoad.best.latency.p99)}` : '—',
+        'echo (floor)': eLoad.best ? `${ms(eLoad.best.latency.p50)} / ${ms(eLoad.best.latency.p99)}` : '—',
+        'daemon / echo': '',
+        goal: '',
+      },
+      {
+        metric: 'load generator lag p99 at that rate',
+        daemon: dLoad.best ? ms(dLoad.best.lagMs.p99) : '—',
+        'echo (floor)': eLoad.best ? ms(eLoad.best.lagMs.p99) : '—',
+        'daemon / echo': '',
+        goal: '',
+      },
+      { metric: 'first failing rate', daemon: `${si(dLoad.firstFailing)}/s`, 'echo (floor)': `${si(eLoad.firstFailing)}/s`, 'daemon / echo': '', goal: '' },
+      {
+        metric: 'closed loop msgs/s (1 in flight per conn)',
+        daemon: `${si(dClosed.msgsPerSec)}/s`,
+        'echo (floor)': `${si(eClosed.msgsPerSec)}/s`,
+        'daemon / echo': times(closedRatio),
+        goal: '',
+      },
+      { metric: 'closed loop p50 / p99', daemon: `${ms(dClosed.latency.p50)} / ${ms(dClosed.latency.p99)}`, 'echo (floor)': `${ms(eClosed.latency.p50)} / ${ms(eClosed.latency.p99)}`, 'daemon / echo': '', goal: '' },
+      { metric: 'RSS peak under this load (VmRSS)', daemon: mib(loadRss), 'echo (floor)': mib(echoLoadRss), 'daemon / echo': times(loadRss / echoLoadRss), goal: '' },
+    ];
+    await Promise.all([daemon.stop(), echo.stop()]);
+    const b = await inProcessBreakdown(texts, quick ? 2_000 : 5_000);
+    data.breakdown = b;
+    const breakdownRows = [
+      { step: 'local embedder, embedSync(text)', p50: ms(b.embed.p50), p99: ms(b.embed.p99), 'of route p50': share(b.embed.p50 / rRoute.p50) },
+      { step: 'DNA scan via KernelPool.scan (Piscina round trip, 6 rows), back to back', p50: ms(b.poolScan.p50), p99: ms(b.poolScan.p99), 'of route p50': share(b.poolScan.p50 / rRoute.p50) },
+      { step: 'same, after 1 ms idle (worker asleep, as between requests)', p50: ms(b.poolScanAfterIdle.p50), p99: ms(b.poolScanAfterIdle.p99), 'of route p50': share(b.poolScanAfterIdle.p50 / rRoute.p50) },
+      { step: 'same scan, kernel in this thread', p50: ms(b.inThreadScan.p50), p99: ms(b.inThreadScan.p99), 'of route p50': share(b.inThreadScan.p50 / rRoute.p50) },
+      { step: 'whole route in the daemon (its latencyMs)', p50: ms(rIn.p50), p99: ms(rIn.p99), 'of route p50': share(rIn.p50 / rRoute.p50) },
+      { step: 'echo round trip (transport floor)', p50: ms(rEcho.p50), p99: ms(rEcho.p99), 'of route p50': share(rEcho.p50 / rRoute.p50) },
+    ];
+    return { seqRows, loadRows, breakdownRows, data };
+  } finally {
+    await Promise.all([daemon.stop(), echo.stop()]);
+  }
+}
+
+/** Prints the route tables. */
+export function printRoute(result) {
+  const s = result.data.sequential;
+  printTable(`2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; sources ${JSON.stringify(s.sources)})`, result.seqRows);
+  printTable(`2b. ${CONNECTIONS} connections, open loop (send → res; a rate passes with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, ≥ 95% answered; a failing rate is retried once)`, result.loadRows);
+  printTable('2c. where a route\'s time goes (measured in the bench process, sequential, same texts)', result.breakdownRows);
+}
+
