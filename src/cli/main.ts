@@ -2,13 +2,24 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../daemon/index.js';
 import { isSrdError } from '../errors.js';
-import { registerDna } from './commands/dna.js';
-import { registerEval } from './commands/eval.js';
-import { registerLearning } from './commands/learn.js';
-import { registerRoute } from './commands/route.js';
-import { registerService } from './commands/service.js';
-import { registerStart } from './commands/start.js';
-import { registerStatus } from './commands/status.js';
+
+type Registrar = (program: Command) => void;
+
+/**
+ * Command modules, loaded on demand: `start` (what a service manager runs) loads only the daemon,
+ * not the service installer's plist/XML stack or the eval tooling. `--help` loads them all.
+ */
+const COMMANDS: Record<string, () => Promise<Registrar>> = {
+  start: async () => (await import('./commands/start.js')).registerStart,
+  route: async () => (await import('./commands/route.js')).registerRoute,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  eval: async () => (await import('./commands/eval.js')).registerEval,
+  dna: async () => (await import('./commands/dna.js')).registerDna,
+  learning: async () => (await import('./commands/learn.js')).registerLearning,
+  service: async () => (await import('./commands/service.js')).registerService,
+};
+/** Top-level command names registered by a module other than their own name. */
+const ALIASES: Record<string, string> = { learn: 'learning', memory: 'learning', install: 'service', uninstall: 'service', logs: 'service' };
 
 /** Exit code for configuration errors (sysexits EX_CONFIG; OpenClaw's unit sets RestartPreventExitStatus=78). */
 const EX_CONFIG = 78;
@@ -21,13 +32,9 @@ const program = new Command('smart-routerd')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerStart(program);
-registerRoute(program);
-registerStatus(program);
-registerEval(program);
-registerDna(program);
-registerLearning(program);
-registerService(program);
+const first = process.argv[2] ?? '';
+const wanted = ALIASES[first] ?? first;
+for (const name of wanted in COMMANDS ? [wanted] : Object.keys(COMMANDS)) (await COMMANDS[name]!())(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -250,10 +250,12 @@ export class Daemon {
   private async bringUp(config: Config): Promise<void> {
     this.embedder = createEmbedder(config);
     this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
-    await this.pool.warm();
+    // Workers boot (≈100 ms each) while the main thread reads DNA and user memory.
+    const warm = this.pool.warm();
     this.dna = await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger);
     this.dnaRegion = this.dna ? this.pool.load(this.dna.data, this.dna.rows, this.dna.dims) : null;
     await this.openMemory(config);
+    await warm;
     this.router = this.createRouter(config);
   }
 

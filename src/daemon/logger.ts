@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+
+const require = createRequire(import.meta.url);
 
 /** Paths pino blanks out: secrets never reach a log line (DESIGN.md §8). */
 export const REDACT_PATHS = ['token', '*.token', '*.*.token', 'apiKey', '*.apiKey', '*.*.apiKey', 'auth.token', 'config.gateway.auth.token', 'config.memorySearch.remote.apiKey'];
@@ -11,6 +13,10 @@ export const REDACT_PATHS = ['token', '*.token', '*.*.token', 'apiKey', '*.apiKe
 export function createLogger(level: string, env: NodeJS.ProcessEnv = process.env): Logger {
   const format = env.SMART_ROUTERD_LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json');
   const options = { level, name: 'smart-routerd', redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
-  if (format === 'pretty') return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+  if (format === 'pretty') {
+    // Loaded only for a terminal: JSON logging (services, tests) never pays for it.
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
+    return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+  }
   return pino(options);
 }
