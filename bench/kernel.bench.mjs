@@ -150,14 +150,14 @@ export async function runKernel({ native: peer, quick = false, log = console.err
       const sub = plain.subarray(0, N * DIMS);
       variants.push({ name: 'native usearch (1 thread)', work: N, run: () => { last.native = native.usearch.exactSearch(sub, query, DIMS, K, 'ip', 1); } });
     }
-    variants.push({ name: 'pool.scan, 1 worker', work: N, async: true, run: async () => { last.pool1 = await pool.scan(query, region, K); } });
+    variants.push({ name: 'pool.scan, 1 worker', work: N, async: true, run: async () => { last.pool1 = await pool.scanInWorker(query, region, K); } });
     if (N >= 100_000) {
       variants.push({
         name: 'pool.scan, 2 workers (row halves)',
         work: N,
         async: true,
         run: async () => {
-          const [a, b] = await Promise.all([pool.scan(query, lower, K), pool.scan(query, upper, K)]);
+          const [a, b] = await Promise.all([pool.scanInWorker(query, lower, K), pool.scanInWorker(query, upper, K)]);
           last.pool2 = mergeTopK([{ ...a, base: 0 }, { ...b, base: half }], K);
         },
       });

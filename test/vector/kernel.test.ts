@@ -96,12 +96,23 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     const m = randomMatrix(rows, dims, 9);
     const region = pool.load(m, rows, dims);
     const queries = Array.from({ length: 64 }, (_, i) => randomMatrix(1, dims, 100 + i));
-    const results = await Promise.all(queries.map((q) => pool.scan(q, region, 1)));
+    const results = await Promise.all(queries.map((q) => pool.scanInWorker(q, region, 1)));
     results.forEach((r, i) => {
       const want = reference(queries[i]!, m, rows, dims);
       expect(r.ids[0]).toBe(want.indexOf(Math.max(...want)));
     });
     expect(pool.threads).toBe(2);
+  });
+
+  it('gives the same answer inline (tiny scans) as in a worker', async () => {
+    const rows = 6, dims = 1024;
+    const m = randomMatrix(rows, dims, 21);
+    const region = pool.load(m, rows, dims);
+    const q = randomMatrix(1, dims, 22);
+    const inline = await pool.scan(q, region, 3, true);
+    const worker = await pool.scanInWorker(q, region, 3, true);
+    expect(Array.from(inline.ids)).toEqual(Array.from(worker.ids));
+    expect(Array.from(inline.all!)).toEqual(Array.from(worker.all!));
   });
 
   it('keeps earlier matrices valid after later loads grow the shared memory', async () => {
