@@ -16,6 +16,11 @@ export interface Embedder {
    * the router turns a rejection into a keyword decision, never a failed route.
    */
   embed(text: string, signal?: AbortSignal): Promise<Float32Array>;
+  /**
+   * Synchronous embedding, for embedders that need no I/O (the built-in local one). When present
+   * the router calls it directly: no timer, no promise, nothing that can time out.
+   */
+  embedSync?(text: string): Float32Array;
   /** Embeds many texts (DNA build); same errors as embed. */
   embedBatch(texts: string[]): Promise<Float32Array[]>;
 }

@@ -195,14 +195,15 @@ export class GatewayServer {
       this.send(conn.ws, errorResponse('', errorShape('INVALID_REQUEST', 'invalid frame: not a JSON object')));
       return;
     }
-    const req = RequestFrameSchema.safeParse(frame);
-    if (!req.success) {
-      const id = typeof (frame as { id?: unknown }).id === 'string' ? (frame as { id: string }).id : '';
-      const issues = req.error.issues.map((i) => `at /${i.path.join('/')}: ${i.message}`).join('; ');
+    // Cheap envelope check first (OpenClaw frame-guards); the schema only runs to explain a failure.
+    if (!isRequestFrame(frame)) {
+      const req = RequestFrameSchema.safeParse(frame);
+      const id = typeof frame.id === 'string' ? frame.id : '';
+      const issues = req.success ? 'unsupported frame' : req.error.issues.map((i) => `at /${i.path.join('/')}: ${i.message}`).join('; ');
       this.send(conn.ws, errorResponse(id, errorShape('INVALID_REQUEST', `invalid request frame: ${issues}`)));
       return;
     }
-    const { id, method, params } = req.data;
+    const { id, method, params } = frame;
     conn.inFlight++;
     void this.dispatch(conn.session!, method, params)
       .then((res) => this.send(conn.ws, res.ok ? okResponse(id, res.payload) : errorResponse(id, res.error)))
@@ -262,6 +263,12 @@ export class GatewayServer {
   private send(ws: WebSocket, frame: ResponseFrame | EventFrame): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
   }
+}
+
+/** `{type:"req", id, method}` with non-empty string id and method (params and extra fields free). */
+function isRequestFrame(f: Record<string, unknown>): f is { type: 'req'; id: string; method: string; params?: unknown } {
+  return f.type === 'req' && typeof f.id === 'string' && f.id.length > 0 && typeof f.method === 'string' && f.method.length > 0 &&
+    (f.traceparent === undefined || (typeof f.traceparent === 'string' && f.traceparent.length <= 128));
 }
 
 function rawSize(data: RawData): number {

@@ -170,6 +170,13 @@ export class Router {
   /** Embeds under embedding.timeoutMs; rejects with SRD_ERR_EMBED_TIMEOUT past it. */
   private embed(text: string): Promise<Float32Array> {
     const { embedder, config } = this.deps;
+    if (embedder.embedSync) {
+      try {
+        return Promise.resolve(embedder.embedSync(text));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     const timeoutMs = config.embedding.timeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
