@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type ConfigFlags } from '../config/index.js';
-import { TOKEN_FILE } from '../config/token.js';
+import { TOKEN_FILE } from '../config/index.js';
 import { SrdError } from '../errors.js';
 import { GatewayClient, GatewayRequestError } from '../gateway/index.js';
 

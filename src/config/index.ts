@@ -1,3 +1,3 @@
 export { ConfigSchema, DOCUMENTED_DNA_THRESHOLD, type Config } from './schema.js';
 export { loadConfig, readConfigFile, resolvePaths, validateConfig, defaultStateDir, type ConfigFlags, type ConfigPaths, type LoadedConfig } from './load.js';
-export { isLoopback, resolveToken, type ResolvedToken } from './token.js';
+export { isLoopback, resolveToken, TOKEN_FILE, type ResolvedToken } from './token.js';

@@ -1,4 +1,4 @@
-import type { Tier } from '../routing/intents.js';
+import type { Tier } from '../intents.js';
 import { decayFactor, decayedWeight, type DecaySettings } from './decay.js';
 import { freezePatch, type Patch } from './patch.js';
 

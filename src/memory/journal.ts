@@ -36,8 +36,8 @@
  * bytes (DESIGN.md §4 forbids whole-file rewrites per event).
  */
 import { crc32 } from 'node:zlib';
-import { INTENTS, TIERS, type Intent, type Tier } from '../routing/intents.js';
-import { floatsFromLE, floatsToLE } from '../vector/vctr-types.js';
+import { INTENTS, TIERS, type Intent, type Tier } from '../intents.js';
+import { floatsFromLE, floatsToLE } from '../vector/index.js';
 import { PATCH_ORIGINS, TEXT_HASH_BYTES, type Patch } from './patch.js';
 
 /** The 4 magic bytes opening every frame. */

@@ -1,4 +1,4 @@
-import type { Intent, Tier } from '../routing/intents.js';
+import type { Intent, Tier } from '../intents.js';
 import { decayedWeight, type DecaySettings } from './decay.js';
 import type { Patch } from './patch.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isIntent, isTier, type Intent, type Tier } from '../routing/intents.js';
+import { isIntent, isTier, type Intent, type Tier } from '../intents.js';
 
 /**
  * Patches: the user's explicit corrections, one vector each, which the router consults before

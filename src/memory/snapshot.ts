@@ -1,8 +1,8 @@
 import { SrdError } from '../errors.js';
-import type { EmbeddingSpace } from '../embedding/types.js';
-import { sameSpace, spaceId } from '../embedding/types.js';
-import { isIntent, isTier } from '../routing/intents.js';
-import { readVctr, writeVctr, type VctrMetadata, type VctrRowMeta } from '../vector/vctr.js';
+import type { EmbeddingSpace } from '../embedding/index.js';
+import { sameSpace, spaceId } from '../embedding/index.js';
+import { isIntent, isTier } from '../intents.js';
+import { readVctr, writeVctr, type VctrMetadata, type VctrRowMeta } from '../vector/index.js';
 import { ioError } from './files.js';
 import { isPatchOrigin, isTextHash, type Patch } from './patch.js';
 

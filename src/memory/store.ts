@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { pino, type Logger } from 'pino';
 import { SrdError } from '../errors.js';
-import { spaceId, type EmbeddingSpace } from '../embedding/types.js';
-import type { Intent, Tier } from '../routing/intents.js';
+import { spaceId, type EmbeddingSpace } from '../embedding/index.js';
+import type { Intent, Tier } from '../intents.js';
 import { planCompaction } from './compaction.js';
 import { decayedWeight, type DecaySettings } from './decay.js';
 import { memoryFiles, type MemoryFiles } from './files.js';

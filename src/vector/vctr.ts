@@ -11,6 +11,8 @@ export {
   VCTR_MAGIC,
   VCTR_VERSION,
   vctrMetadataProblem,
+  floatsFromLE,
+  floatsToLE,
 } from './vctr-types.js';
 export type { VctrFile, VctrInput, VctrMetadata, VctrRowMeta } from './vctr-types.js';
 export { decodeVctr, readVctr } from './vctr-reader.js';

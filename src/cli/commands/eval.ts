@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { loadOrBuildDna } from '../../daemon/index.js';
-import { createLogger } from '../../daemon/logger.js';
+import { createLogger } from '../../daemon/index.js';
 import { createEmbedder } from '../../embedding/index.js';
 import { INTENTS, Router, evalReport, parseLabelledJsonl, type EvalReport, type EvalSample } from '../../routing/index.js';
 import { KernelPool } from '../../vector/index.js';

@@ -1,0 +1,62 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/daemon.js';
+
+// Drift guard for DESIGN.md §1 (STYLE §4): a room imports only downwards, and only through the
+// other room's index.ts. Files at the root of src/ (errors.ts, intents.ts, index.ts, types/) are
+// shared vocabulary that any room may use.
+const SRC = path.join(ROOT, 'src');
+const ALLOWED: Record<string, string[]> = {
+  cli: ['daemon', 'gateway', 'routing', 'embedding', 'vector', 'memory', 'config', 'service', 'plugin'],
+  daemon: ['gateway', 'routing', 'embedding', 'vector', 'memory', 'config'],
+  service: ['config'],
+  plugin: ['gateway', 'config'],
+  gateway: ['routing', 'config'],
+  routing: ['embedding', 'vector', 'memory', 'config'],
+  memory: ['embedding', 'vector', 'config'],
+  embedding: ['config'],
+  vector: [],
+  config: [],
+};
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const roomOf = (file: string): string | null => {
+  const rel = path.relative(SRC, file).split(path.sep);
+  return rel.length > 1 && rel[0] !== 'types' ? rel[0]! : null;
+};
+
+function violations(): string[] {
+  const out: string[] = [];
+  for (const file of walk(SRC)) {
+    const from = roomOf(file);
+    if (!from) continue;
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^\s*(?:import|export)[^'"]*from\s+['"](\.[^'"]+)['"]/gm)) {
+      const target = path.resolve(path.dirname(file), m[1]!);
+      const to = roomOf(target.replace(/\.js$/, '.ts'));
+      const rel = `${path.relative(SRC, file)} -> ${m[1]}`;
+      if (!to || to === from) continue;
+      if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${rel} (${from} may not import ${to})`);
+      else if (path.basename(target) !== 'index.js' || path.dirname(target) !== path.join(SRC, to)) out.push(`${rel} (import ${to}/index.js, not its internals)`);
+    }
+  }
+  return out;
+}
+
+describe('room boundaries (DESIGN.md §1)', () => {
+  it('imports go downwards and through index.ts only', () => {
+    expect(violations()).toEqual([]);
+  });
+
+  it('the kernel worker never imports gateway/ or config/', () => {
+    const worker = readFileSync(path.join(SRC, 'vector', 'kernel-worker.ts'), 'utf8') + readFileSync(path.join(SRC, 'vector', 'scan.ts'), 'utf8');
+    expect(worker).not.toMatch(/from ['"][^'"]*(gateway|config)\//);
+  });
+});
