@@ -22,13 +22,18 @@ import { ms, mib, printTable, si, times } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
 import { BENCH_TOKEN, ROOT, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';
 import { histogramMs } from './lib/stats.mjs';
-import { generateMessages } from './lib/texts.mjs';
+import { generateMessages, randomPhrases } from './lib/texts.mjs';
 
 const CONNECTIONS = 64;
 const P99_LIMIT_MS = 5;
 /** Fewest recorded responses a step's p99 may rest on (the window stretches up to MAX_WINDOW_MS). */
 const MIN_SAMPLES = 400;
 const MAX_WINDOW_MS = 6_000;
+/** User patches preloaded into the second daemon for the "route with user patches" rows. */
+const PATCHES = 1_500;
+/** Its vectorStore.compactionThreshold: above PATCHES (plus what prefixed messages teach), so no compaction merges or evicts. */
+const PATCHES_COMPACTION_THRESHOLD = 5_000;
+const PRELOAD_CONNECTIONS = 16;
 
 /** One sequential request/response per iteration; records send → res in ns into `h`. */
 async function sequential(conn, method, paramsOf, count, h, onPayload) {
@@ -248,10 +253,33 @@ async function inProcessBreakdown(texts, count) {
   return { embed: histogramMs(hEmbed), poolScan: histogramMs(hPool), poolScanAfterIdle: histogramMs(hPoolIdle), inThreadScan: histogramMs(hLocal) };
 }
 
-async function openConns(url, n) {
+async function openConns(url, n, scopes) {
   const conns = [];
-  for (let i = 0; i < n; i++) conns.push(await GatewayConn.connect(url, BENCH_TOKEN));
+  for (let i = 0; i < n; i++) conns.push(await GatewayConn.connect(url, BENCH_TOKEN, scopes));
   return conns;
+}
+
+/**
+ * Teaches `count` user patches over `route.feedback` (random-word texts, tiers alternating),
+ * `PRELOAD_CONNECTIONS` in flight at once so group commit makes it quick. Returns memory.stats
+ * afterwards and the time taken.
+ */
+async function preloadPatches(url, count) {
+  const scopes = ['operator.read', 'operator.write'];
+  const conns = await openConns(url, PRELOAD_CONNECTIONS, scopes);
+  const nextText = randomPhrases(23);
+  let issued = 0;
+  const t0 = performance.now();
+  await Promise.all(conns.map(async (c) => {
+    while (issued < count) {
+      const i = issued++;
+      await c.call('route.feedback', { text: nextText(), tier: i % 2 ? 'lightweight' : 'flagship' });
+    }
+  }));
+  const elapsedMs = performance.now() - t0;
+  const stats = (await conns[0].call('memory.stats', {})).payload;
+  await Promise.all(conns.map((c) => c.close()));
+  return { ms: elapsedMs, stats };
 }
 
 /** Runs the route section; returns { seqRows, loadRows, breakdownRows, data }. */
@@ -264,35 +292,54 @@ export async function runRoute({ quick = false, log = console.error }) {
 
   const daemon = await startDaemon();
   const echo = await startScript('echo-server.mjs');
+  // A second daemon holding PATCHES user patches, for 2a only (stopped before 2b).
+  let patched = await startDaemon({ config: { vectorStore: { compactionThreshold: PATCHES_COMPACTION_THRESHOLD } } });
   const data = { texts: texts.length, connections: CONNECTIONS, p99LimitMs: P99_LIMIT_MS, daemon: { kernel: daemon.kernel, threads: daemon.threads } };
   try {
     const restRss = rssBytes(daemon.proc.pid);
+    const preload = await preloadPatches(patched.url, PATCHES);
+    log(`[route] preloaded ${PATCHES} user patches in ${ms(preload.ms)} (${si((PATCHES * 1000) / preload.ms)}/s, ${PRELOAD_CONNECTIONS} connections): ${preload.stats.patches} live, ${preload.stats.journalFsyncs} fsyncs, ${preload.stats.compactions} compactions`);
+    if (preload.stats.patches !== PATCHES) throw new Error(`expected ${PATCHES} live patches after the preload, memory.stats says ${preload.stats.patches}`);
     // (a) one sequential client.
     const d1 = await GatewayConn.connect(daemon.url, BENCH_TOKEN);
     const e1 = await GatewayConn.connect(echo.url, BENCH_TOKEN);
+    const p1 = await GatewayConn.connect(patched.url, BENCH_TOKEN);
+    const decisionsInto = (sources, h) => (p) => {
+      sources[p.source] = (sources[p.source] ?? 0) + 1;
+      h.record(Math.max(1, Math.round(p.latencyMs * 1e6)));
+    };
     const sources = {};
     const inDaemon = createHistogram();
-    const onPayload = (p) => {
-      sources[p.source] = (sources[p.source] ?? 0) + 1;
-      inDaemon.record(Math.max(1, Math.round(p.latencyMs * 1e6)));
-    };
+    const onPayload = decisionsInto(sources, inDaemon);
+    const sourcesP = {};
+    const inDaemonP = createHistogram();
+    const onPayloadP = decisionsInto(sourcesP, inDaemonP);
     await sequential(d1, 'route', paramsOf, 500, null, null);
     await sequential(e1, 'route', paramsOf, 500, null, null);
+    await sequential(p1, 'route', paramsOf, 500, null, null);
     const hRoute = createHistogram();
     const hEcho = createHistogram();
+    const hPatched = createHistogram();
     const per = Math.ceil(seqCount / blocks);
     const t0 = performance.now();
     for (let b = 0; b < blocks; b++) {
-      // Alternate blocks so background noise lands on both alike.
+      // Alternate blocks so background noise lands on all three alike.
       await sequential(d1, 'route', (i) => paramsOf(b * per + i), per, hRoute, onPayload);
       await sequential(e1, 'route', (i) => paramsOf(b * per + i), per, hEcho, null);
+      await sequential(p1, 'route', (i) => paramsOf(b * per + i), per, hPatched, onPayloadP);
     }
-    log(`[route] sequential: ${seqCount} routes + ${seqCount} echoes in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)}`);
+    const patchedEnd = (await p1.call('memory.stats', {})).payload;
+    log(`[route] sequential: ${seqCount} routes + ${seqCount} echoes + ${seqCount} routes with ${PATCHES} patches in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)}, with patches ${JSON.stringify(sourcesP)} (${patchedEnd?.patches} live patches at the end)`);
     const rRoute = histogramMs(hRoute);
     const rEcho = histogramMs(hEcho);
     const rIn = histogramMs(inDaemon);
+    const rPatched = histogramMs(hPatched);
+    const rInP = histogramMs(inDaemonP);
     await d1.close();
     await e1.close();
+    await p1.close();
+    await patched.stop();
+    patched = null;
 
     // (b) 64 connections.
     const dConns = await openConns(daemon.url, CONNECTIONS);
@@ -309,10 +356,25 @@ export async function runRoute({ quick = false, log = console.error }) {
     await Promise.all([...dConns, ...eConns].map((c) => c.close()));
 
     const seqRatios = { p50: rRoute.p50 / rEcho.p50, p99: rRoute.p99 / rEcho.p99, p999: rRoute.p999 / rEcho.p999 };
+    const patchRatios = {
+      overNoPatches: { p50: rPatched.p50 / rRoute.p50, p99: rPatched.p99 / rRoute.p99, p999: rPatched.p999 / rRoute.p999 },
+      overEcho: { p50: rPatched.p50 / rEcho.p50, p99: rPatched.p99 / rEcho.p99, p999: rPatched.p999 / rEcho.p999 },
+    };
     const loadRatio = eLoad.sustained ? dLoad.sustained / eLoad.sustained : null;
     const closedRatio = dClosed.msgsPerSec / eClosed.msgsPerSec;
     Object.assign(data, {
       sequential: { count: seqCount, route: rRoute, echo: rEcho, inDaemonLatencyMs: rIn, sources, ratios: seqRatios },
+      withPatches: {
+        patches: PATCHES,
+        compactionThreshold: PATCHES_COMPACTION_THRESHOLD,
+        preload: { ms: preload.ms, perSec: (PATCHES * 1000) / preload.ms, connections: PRELOAD_CONNECTIONS, fsyncs: preload.stats.journalFsyncs, compactions: preload.stats.compactions },
+        livePatchesAtEnd: patchedEnd?.patches ?? null,
+        route: rPatched,
+        inDaemonLatencyMs: rInP,
+        sources: sourcesP,
+        patchHits: sourcesP.patch ?? 0,
+        ratios: patchRatios,
+      },
       load: {
         daemon: { sustainedPerSec: dLoad.sustained, atSustained: dLoad.best, firstFailing: dLoad.firstFailing, steps: dLoad.steps, closedLoop: dClosed },
         echo: { sustainedPerSec: eLoad.sustained, atSustained: eLoad.best, firstFailing: eLoad.firstFailing, steps: eLoad.steps, closedLoop: eClosed },
@@ -329,7 +391,30 @@ export async function runRoute({ quick = false, log = console.error }) {
       { metric: 'mean', route: ms(rRoute.mean), 'echo (floor)': ms(rEcho.mean), 'route / echo': times(rRoute.mean / rEcho.mean), goal: '' },
       { metric: 'requests/s (1 client)', route: si(1000 / rRoute.mean), 'echo (floor)': si(1000 / rEcho.mean), 'route / echo': times(rEcho.mean / rRoute.mean), goal: '' },
       { metric: 'in-daemon latencyMs p50 / p99', route: `${ms(rIn.p50)} / ${ms(rIn.p99)}`, 'echo (floor)': '—', 'route / echo': '', goal: '' },
-      { metric: 'route with 1,500 user patches', route: 'TODO: patches: not yet available', 'echo (floor)': '', 'route / echo': '', goal: '' },
+      ...[['p50', 'p50'], ['p99', 'p99'], ['p99.9', 'p999']].map(([label, k]) => ({
+        metric: `${label} with ${PATCHES.toLocaleString('en-US')} user patches`,
+        route: ms(rPatched[k]),
+        'echo (floor)': ms(rEcho[k]),
+        'route / echo': times(patchRatios.overEcho[k]),
+        goal: '',
+        'with / without patches': `${times(patchRatios.overNoPatches[k])} (vs ${ms(rRoute[k])})`,
+      })),
+      {
+        metric: `in-daemon latencyMs p50 / p99 with ${PATCHES.toLocaleString('en-US')} patches`,
+        route: `${ms(rInP.p50)} / ${ms(rInP.p99)}`,
+        'echo (floor)': '—',
+        'route / echo': '',
+        goal: '',
+        'with / without patches': `${times(rInP.p50 / rIn.p50)} / ${times(rInP.p99 / rIn.p99)}`,
+      },
+      {
+        metric: 'decisions from a user patch (source "patch")',
+        route: `${sourcesP.patch ?? 0} of ${seqCount.toLocaleString('en-US')}`,
+        'echo (floor)': '',
+        'route / echo': '',
+        goal: '',
+        'with / without patches': `without: ${sources.patch ?? 0}`,
+      },
     ];
     const loadRows = [
       {
@@ -377,14 +462,15 @@ export async function runRoute({ quick = false, log = console.error }) {
     ];
     return { seqRows, loadRows, breakdownRows, data };
   } finally {
-    await Promise.all([daemon.stop(), echo.stop()]);
+    await Promise.all([daemon.stop(), echo.stop(), patched?.stop()]);
   }
 }
 
 /** Prints the route tables. */
 export function printRoute(result) {
   const s = result.data.sequential;
-  printTable(`2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; sources ${JSON.stringify(s.sources)})`, result.seqRows);
+  const p = result.data.withPatches;
+  printTable(`2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; sources ${JSON.stringify(s.sources)}; with ${p.patches.toLocaleString('en-US')} user patches: a second daemon, compactionThreshold ${p.compactionThreshold.toLocaleString('en-US')}, sources ${JSON.stringify(p.sources)}, ${p.livePatchesAtEnd?.toLocaleString('en-US')} live patches at the end)`, result.seqRows);
   printTable(`2b. ${CONNECTIONS} connections, open loop (send → res; a rate passes with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, ≥ 95% answered; a failing rate is retried once)`, result.loadRows);
   printTable('2c. where a route\'s time goes (measured in the bench process, sequential, same texts)', result.breakdownRows);
 }

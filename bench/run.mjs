@@ -89,7 +89,7 @@ if (want('route')) {
 }
 if (want('learn')) {
   const m = await import('./learn.bench.mjs');
-  results.learn = await m.runLearn();
+  results.learn = await m.runLearn({ quick: opts.quick, log });
   printers[4] = () => m.printLearn(results.learn);
 }
 if (want('kernel')) {
@@ -121,7 +121,7 @@ console.log(`results: ${path.relative(process.cwd(), file)}`);
 /** The issue-7 goals this run can speak to, each with the measured ratio and whether it is met. */
 function goals(r) {
   const out = [];
-  const fmt = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(2)}×`);
+  const fmt = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`);
   const add = (goal, value, target, atLeast) => {
     const known = value !== null && value !== undefined && Number.isFinite(value);
     out.push({ goal, value: known ? value : null, text: fmt(value), target: `${atLeast ? '≥' : '≤'} ${target}×`, met: !known ? '—' : (atLeast ? value >= target : value <= target) ? 'yes' : 'NO' });
@@ -144,9 +144,28 @@ function goals(r) {
     add('route p50 / echo p50 (1 sequential client)', rt.sequential.ratios.p50, 1.5, false);
     add('route p99 / echo p99 (1 sequential client)', rt.sequential.ratios.p99, 2, false);
     add('sustained routes/s / echo msgs/s (64 conns, p99 ≤ 5 ms)', rt.load.ratio, 0.6, true);
-    out.push({ goal: 'route with 1,500 user patches', value: null, text: 'TODO: patches: not yet available', target: '', met: '—' });
+    const wp = rt.withPatches;
+    if (wp) {
+      out.push({
+        goal: `route p50 / p99 with ${wp.patches.toLocaleString('en-US')} user patches ÷ without (1 sequential client)`,
+        value: wp.ratios.overNoPatches.p50,
+        text: `${fmt(wp.ratios.overNoPatches.p50)} / ${fmt(wp.ratios.overNoPatches.p99)} (÷ echo: ${fmt(wp.ratios.overEcho.p50)} / ${fmt(wp.ratios.overEcho.p99)})`,
+        target: 'no target set',
+        met: '—',
+      });
+    }
   }
   if (r.startup) add('start-to-ready / bare node', r.startup.data.ratio, 3, false);
-  if (r.learn) out.push({ goal: 'learning events/s (route.feedback)', value: null, text: 'TODO: learning: not yet available', target: '', met: '—' });
+  const ln = r.learn?.data;
+  if (ln) {
+    const conc = Object.values(ln.concurrent);
+    out.push({
+      goal: `learning events/s ÷ fsync floor (1 client; ${conc.map((c) => `${c.connections} conns`).join('; ')})`,
+      value: ln.sequential.ratio,
+      text: [ln.sequential.ratio, ...conc.map((c) => c.ratio)].map(fmt).join('; '),
+      target: 'no target set',
+      met: '—',
+    });
+  }
   return out;
 }

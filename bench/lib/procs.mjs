@@ -3,7 +3,7 @@
 // JSON line carrying `url` when it is ready; the time from spawn() to that line is measured here.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,17 +77,26 @@ export function spawnUntilLine(args, { env = {}, isReady, timeoutMs = 30_000 }) 
 /**
  * Starts the real daemon (`node dist/cli/main.js start --port 0`) with the local embedder and
  * the packaged DNA, in a fresh temp state dir and with default config (log level info, pool =
- * cores). Resolves with spawnUntilLine's result plus `url`, `selfReadyMs` (the daemon's own
+ * cores). `config`, when given, is written as `<stateDir>/config.json` (and named by
+ * SMART_ROUTERD_CONFIG) before the spawn: keys of the config schema, e.g.
+ * `{ vectorStore: { compactionThreshold: 5000 } }`; anything not given keeps its default.
+ * Resolves with spawnUntilLine's result plus `url`, `selfReadyMs` (the daemon's own
  * `readyMs`) and `stateDir`; `stop()` also removes the state dir.
  */
-export async function startDaemon() {
+export async function startDaemon({ config } = {}) {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'srd-bench-'));
+  const env = {
+    SMART_ROUTERD_STATE_DIR: stateDir,
+    SMART_ROUTERD_TOKEN: BENCH_TOKEN,
+    SMART_ROUTERD_LOG_FORMAT: 'json',
+  };
+  if (config) {
+    const configPath = path.join(stateDir, 'config.json');
+    writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+    env.SMART_ROUTERD_CONFIG = configPath;
+  }
   const child = await spawnUntilLine([CLI, 'start', '--port', '0'], {
-    env: {
-      SMART_ROUTERD_STATE_DIR: stateDir,
-      SMART_ROUTERD_TOKEN: BENCH_TOKEN,
-      SMART_ROUTERD_LOG_FORMAT: 'json',
-    },
+    env,
     isReady: (line) => line.includes('"smart-routerd ready'),
   });
   const ready = JSON.parse(child.line);

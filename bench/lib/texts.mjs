@@ -130,3 +130,22 @@ export function generateMessages(count, seed = 7) {
   }
   return out;
 }
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A generator of distinct nonsense phrases (5 to 10 random lowercase words of 3 to 8 letters),
+ * seeded. Used as learning-event texts: they are not near-duplicates of each other (local
+ * embedder cosine ≤ ~0.3, so compaction would not merge them) nor of generateMessages() texts
+ * (so a route never hits one as a patch), and carry no tier prefix.
+ */
+export function randomPhrases(seed = 11) {
+  const rnd = prng(seed);
+  const word = () => {
+    let w = '';
+    const n = 3 + Math.floor(rnd() * 6);
+    for (let i = 0; i < n; i++) w += LETTERS[Math.floor(rnd() * LETTERS.length)];
+    return w;
+  };
+  return () => Array.from({ length: 5 + Math.floor(rnd() * 6) }, word).join(' ');
+}

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import { isLoopback, loadConfig, resolveToken, type Config, type ConfigFlags, type LoadedConfig } from '../config/index.js';
-import { createEmbedder, spaceId, type Embedder } from '../embedding/index.js';
+import { createEmbedder, sameSpace, spaceId, type Embedder, type EmbeddingSpace } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
 import { GatewayServer, learningMethods, openclawMethods, routeMethods, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
 import { MemoryStore } from '../memory/index.js';
-import { DecisionLog, PatchSearch, Router, matchPrefix, type DnaModel, type RouteDecision, type RouteOptions, type Tier, type Intent } from '../routing/index.js';
+import { DecisionLog, PatchSearch, Router, matchPrefix, readDnaFile, type DnaModel, type RouteDecision, type RouteOptions, type Tier, type Intent } from '../routing/index.js';
 import { KernelPool, PatchIndex, type MatrixRegion } from '../vector/index.js';
-import { loadOrBuildDna } from './dna-loader.js';
+import { findDna, loadOrBuildDna } from './dna-loader.js';
 import { createLogger } from './logger.js';
+import { RemoteSpace } from './remote-space.js';
 import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
 import { VERSION } from './version.js';
@@ -41,6 +42,8 @@ export class Daemon {
   private dna: DnaModel | null = null;
   private dnaRegion: MatrixRegion | null = null;
   private memory: MemoryStore | null = null;
+  /** Local fallback and background DNA build of a remote embedding provider (null for `local`). */
+  private remote: RemoteSpace | null = null;
   private patchSearch: PatchSearch | null = null;
   private readonly decisions = new DecisionLog();
   private address: { port: number; host: string } | null = null;
@@ -177,7 +180,7 @@ export class Daemon {
     const text = matchPrefix(rawText, this.loaded.config.prefix)?.text ?? rawText;
     const v = vector ?? (await this.embedder!.embed(text));
     const patch = await memory.append({ vector: v, tier, label, text, origin });
-    this.logger.info({ patchId: patch.id, tier, origin, patches: memory.size }, 'learned a correction');
+    this.logger.debug({ patchId: patch.id, tier, origin, patches: memory.size }, 'learned a correction');
     return patch;
   }
 
@@ -200,6 +203,8 @@ export class Daemon {
     this.logger.info({ reason }, 'stopping');
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
     await this.memory?.close().catch((err: Error) => this.logger.error({ err: err.message }, 'closing user memory failed'));
+    await this.remote?.close();
+    await this.embedder?.close?.().catch(() => undefined);
     await this.pool?.close();
     this.releaseLock();
     this.phase = 'stopped';
@@ -221,14 +226,16 @@ export class Daemon {
     const prev = this.phase;
     this.phase = 'reloading';
     try {
-      const embedder = createEmbedder(next.config);
-      const dna = await loadOrBuildDna(next.paths.stateDir, embedder, this.logger);
+      const embedder = createEmbedder(next.config, { logger: this.logger });
+      // A remote space's DNA is built in the background (RemoteSpace); never wait on the network here.
+      const dna = embedder.embedSync ? await loadOrBuildDna(next.paths.stateDir, embedder, this.logger) : await findDna(next.paths.stateDir, embedder, this.logger);
       const region = dna ? this.pool!.load(dna.data, dna.rows, dna.dims) : null;
       const memoryChanged = JSON.stringify(memorySettings(this.loaded.config)) !== JSON.stringify(memorySettings(next.config));
       if (JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) || JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)) {
         this.logger.warn('gateway.* and pool.* changes take effect after a restart; the rest of the new configuration is applied now');
       }
       this.loaded = next;
+      const previous = this.embedder;
       this.embedder = embedder;
       this.dna = dna;
       this.dnaRegion = region;
@@ -236,7 +243,9 @@ export class Daemon {
         await this.memory?.close();
         await this.openMemory(next.config);
       }
+      await this.openRemote(next.config);
       this.router = this.createRouter(next.config);
+      void previous?.close?.().catch(() => undefined);
       this.logger.info({ dna: dna?.path ?? null }, 'configuration and DNA reloaded');
       return true;
     } catch (err) {
@@ -248,15 +257,45 @@ export class Daemon {
   }
 
   private async bringUp(config: Config): Promise<void> {
-    this.embedder = createEmbedder(config);
+    this.embedder = createEmbedder(config, { logger: this.logger });
     this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
     // Workers boot (≈100 ms each) while the main thread reads DNA and user memory.
     const warm = this.pool.warm();
-    this.dna = await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger);
+    // A remote space's missing DNA is built in the background (openRemote); start-up never waits on the network.
+    this.dna = this.embedder.embedSync ? await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger) : await findDna(this.loaded.paths.stateDir, this.embedder, this.logger);
     this.dnaRegion = this.dna ? this.pool.load(this.dna.data, this.dna.rows, this.dna.dims) : null;
     await this.openMemory(config);
     await warm;
+    await this.openRemote(config);
     this.router = this.createRouter(config);
+  }
+
+  /** Opens (or replaces) the RemoteSpace of a remote embedder: local fallback, background DNA build. */
+  private async openRemote(config: Config): Promise<void> {
+    await this.remote?.close();
+    this.remote = null;
+    const embedder = this.embedder!;
+    if (embedder.embedSync) return;
+    const space = embedder.space;
+    this.remote = await RemoteSpace.open({
+      config,
+      stateDir: this.loaded.paths.stateDir,
+      embedder,
+      dna: this.dna,
+      pool: this.pool!,
+      logger: this.logger,
+      onDnaBuilt: (out) => this.adoptDna(out, space),
+    });
+  }
+
+  /** Loads the DNA a background build wrote and routes in its space from now on (if still configured). */
+  private async adoptDna(out: string, space: EmbeddingSpace): Promise<void> {
+    if (!this.embedder || !sameSpace(this.embedder.space, space) || this.phase === 'draining' || this.phase === 'stopped') return;
+    const dna = await readDnaFile(out, space);
+    this.dna = dna;
+    this.dnaRegion = this.pool!.load(dna.data, dna.rows, dna.dims);
+    this.router = this.createRouter(this.loaded.config);
+    this.logger.info({ dna: out, space: spaceId(space) }, 'DNA of the remote embedding space loaded; routing in that space now');
   }
 
   /** Opens the user memory for the current space; without it the daemon routes but cannot learn. */
@@ -292,6 +331,8 @@ export class Daemon {
         if (!region) throw new Error('no DNA region');
         return (await pool.scan(query, region, 0, true)).all!;
       },
+      fallback: this.remote?.fallbackRouter ?? undefined,
+      dnaPending: () => this.remote?.pendingReason() ?? null,
       onLearn: async (event) => {
         await this.learn(event.text, event.tier, null, 'prefix', event.vector);
       },
@@ -352,7 +393,8 @@ export class Daemon {
         enabled: config.enabled,
         configPath: paths.configExists ? paths.configPath : null,
         stateDir: paths.stateDir,
-        embedding: this.embedder ? { ...this.embedder.space } : null,
+        embedding: this.embedder ? { ...this.embedder.space, health: this.embedder.health?.() ?? null } : null,
+        ...(this.remote?.status() ?? { fallback: null, dnaBuild: null }),
         dna: this.dna ? { path: this.dna.path, rows: this.dna.rows, temperature: this.dna.temperature } : null,
         thresholds: {
           dna: this.router?.dnaThreshold ?? null,

@@ -17,17 +17,27 @@ export interface PrefixMatch {
 export function matchPrefix(text: string, prefixes: { flagship: string[]; lightweight: string[] }): PrefixMatch | null {
   const trimmed = text.replace(/^\s+/, '');
   const folded = fold(trimmed);
-  const candidates: Array<[string, Tier]> = [
-    ...prefixes.flagship.map((p): [string, Tier] => [p, 'flagship']),
-    ...prefixes.lightweight.map((p): [string, Tier] => [p, 'lightweight']),
-  ].sort((a, b) => b[0].length - a[0].length);
-  for (const [prefix, tier] of candidates) {
-    const p = fold(prefix);
-    if (p.length > 0 && folded.startsWith(p)) {
-      return { tier, prefix, text: trimmed.slice(p.length).replace(/^\s+/, '') };
-    }
+  for (const { prefix, folded: p, tier } of candidatesFor(prefixes)) {
+    if (folded.startsWith(p)) return { tier, prefix, text: trimmed.slice(p.length).replace(/^\s+/, '') };
   }
   return null;
+}
+
+/** Folded prefixes, longest first, computed once per prefix config (the config object is immutable). */
+const compiledPrefixes = new WeakMap<object, Array<{ prefix: string; folded: string; tier: Tier }>>();
+
+function candidatesFor(prefixes: { flagship: string[]; lightweight: string[] }): Array<{ prefix: string; folded: string; tier: Tier }> {
+  let list = compiledPrefixes.get(prefixes);
+  if (!list) {
+    list = [
+      ...prefixes.flagship.map((prefix) => ({ prefix, folded: fold(prefix), tier: 'flagship' as Tier })),
+      ...prefixes.lightweight.map((prefix) => ({ prefix, folded: fold(prefix), tier: 'lightweight' as Tier })),
+    ]
+      .filter((c) => c.folded.length > 0)
+      .sort((a, b) => b.folded.length - a.folded.length);
+    compiledPrefixes.set(prefixes, list);
+  }
+  return list;
 }
 
 /** Case- and width-folds without changing string length (so offsets stay valid). */
