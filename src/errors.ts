@@ -30,7 +30,11 @@ export const ErrorTable = {
   SRD_ERR_SEED_INVALID: { wire: 'INVALID_REQUEST', description: 'A DNA seed file has a line that is not a valid {text,label,lang} record.' },
   SRD_ERR_KERNEL_LOAD: { wire: 'UNAVAILABLE', description: 'The WebAssembly similarity kernel could not be loaded.' },
   SRD_ERR_EMBED_TIMEOUT: { wire: 'UNAVAILABLE', description: 'The embedding provider did not answer within embedding.timeoutMs.' },
-  SRD_ERR_EMBED_FAILED: { wire: 'UNAVAILABLE', description: 'The embedding provider failed or returned an unusable vector.' },
+  SRD_ERR_EMBED_FAILED: { wire: 'UNAVAILABLE', description: 'The embedding provider could not be reached or answered with an HTTP error.' },
+  SRD_ERR_EMBED_AUTH: { wire: 'UNAVAILABLE', description: 'The embedding provider rejected the API key (HTTP 401 or 403); not retried.' },
+  SRD_ERR_EMBED_RATE_LIMITED: { wire: 'UNAVAILABLE', description: 'The embedding provider answered 429 and its Retry-After did not fit the retry budget.' },
+  SRD_ERR_EMBED_BAD_RESPONSE: { wire: 'UNAVAILABLE', description: 'The embedding provider answered with malformed JSON or vectors of the wrong size or with non-finite values.' },
+  SRD_ERR_EMBED_UNAVAILABLE: { wire: 'UNAVAILABLE', description: 'The embedding provider circuit is open after repeated failures; calls fail at once until it is probed again.' },
   SRD_ERR_STATE_LOCKED: { wire: 'UNAVAILABLE', description: 'Another running smart-routerd owns the state directory.' },
   SRD_ERR_NOT_READY: { wire: 'UNAVAILABLE', description: 'The daemon is starting, reloading or draining.' },
   SRD_ERR_GATEWAY_CONNECT: { wire: 'UNAVAILABLE', description: 'The CLI could not connect to or authenticate with the daemon.' },
@@ -47,6 +51,7 @@ export const ErrorTable = {
   SRD_ERR_SERVICE_NOT_INSTALLED: { wire: 'UNAVAILABLE', description: 'The smart-routerd service is not installed.' },
   SRD_ERR_SERVICE_NOT_READY: { wire: 'UNAVAILABLE', description: 'The service was started but /readyz did not answer 200 in time.' },
   SRD_ERR_SERVICE_PORT_IN_USE: { wire: 'UNAVAILABLE', description: 'Another process already listens on the port the service would use.' },
+  SRD_ERR_ENABLE_INPUT: { wire: 'INVALID_REQUEST', description: '`smart-routerd enable` lacks a value it cannot prompt for, got an invalid one, or was cancelled.' },
   SRD_ERR_SERVICE_CONFIRM: { wire: 'INVALID_REQUEST', description: 'A destructive service operation (uninstall --purge) was not confirmed.' },
 } as const satisfies Record<string, { wire: WireErrorCode; description: string }>;
 

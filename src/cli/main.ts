@@ -17,9 +17,10 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   dna: async () => (await import('./commands/dna.js')).registerDna,
   learning: async () => (await import('./commands/learn.js')).registerLearning,
   service: async () => (await import('./commands/service.js')).registerService,
+  enable: async () => (await import('./commands/enable.js')).registerEnable,
 };
 /** Top-level command names registered by a module other than their own name. */
-const ALIASES: Record<string, string> = { learn: 'learning', memory: 'learning', install: 'service', uninstall: 'service', logs: 'service' };
+const ALIASES: Record<string, string> = { learn: 'learning', memory: 'learning', install: 'service', uninstall: 'service', logs: 'service', disable: 'enable' };
 
 /** Exit code for configuration errors (sysexits EX_CONFIG; OpenClaw's unit sets RestartPreventExitStatus=78). */
 const EX_CONFIG = 78;

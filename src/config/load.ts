@@ -129,9 +129,14 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, origin: Map<string, 
   const where = issue.path.map(String).join('.') || '(root)';
   const value = getPath(raw, issue.path.map(String));
   const from = origin.get(where);
-  const got = value === undefined ? '' : ` (got ${describe(value)}${from ? `, from ${from}` : ''})`;
+  // Secrets are never echoed back, even when malformed (DESIGN.md §8: API keys are never logged).
+  const shown = SECRET_KEY.test(where) ? '[redacted]' : describe(value);
+  const got = value === undefined ? '' : ` (got ${shown}${from ? `, from ${from}` : ''})`;
   return [`${where}: ${humanise(issue)}${got}`];
 }
+
+/** Config paths whose values are secrets. */
+const SECRET_KEY = /(?:^|\.)(?:apiKey|token)$/;
 
 function humanise(issue: z.core.$ZodIssue): string {
   switch (issue.code) {

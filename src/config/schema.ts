@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS } from './providers.js';
 
 /**
  * The configuration schema: exactly the keys and defaults of the Smart Router documentation
@@ -11,21 +12,69 @@ const threshold = (fallback: number) => z.number().min(-1).max(1).default(fallba
 
 const ModelRef = z.string().min(1);
 
-export const MemorySearchSchema = z
+/** Circuit breaker of a remote embedding provider (docs/embedding.md "Circuit breaker"). */
+export const BreakerSchema = z
   .object({
-    /** Embedding provider. `local` = the built-in offline embedder (Smart Router doc: memorySearch.provider). */
-    provider: z.enum(['local', 'openai', 'gemini', 'siliconflow', 'custom']).default('local'),
-    /** Model name within the provider; for `local` the embedder version. */
-    model: z.string().min(1).default('local-hash-v1'),
-    remote: z
-      .object({
-        apiKey: z.string().min(1).optional(),
-        baseUrl: z.url().optional(),
-      })
-      .strict()
-      .prefault({}),
+    /** Consecutive failed calls that open the circuit (then calls fail at once, no network). */
+    failureThreshold: z.number().int().min(1).max(1000).default(3),
+    /** ms the circuit stays open before one probe call is let through (half-open). */
+    cooldownMs: z.number().int().min(100).default(30_000),
   })
   .strict();
+
+export const RemoteSchema = z
+  .object({
+    /** Secret for the provider's API; never logged or printed (DESIGN.md §8). */
+    apiKey: z.string().min(1).optional(),
+    /** API root, e.g. https://api.openai.com/v1; default per provider (config/providers.ts); required for `custom`. */
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** Texts per embeddings request when building DNA (Gemini caps it at 100). */
+    batchSize: z.number().int().min(1).max(2048).default(32),
+    /** ms budget of one batch request (DNA build); single route embeddings use embedding.timeoutMs. */
+    batchTimeoutMs: z.number().int().min(100).default(30_000),
+    /**
+     * Ask the model for vectorStore.vectorDim dimensions (`dimensions` / `outputDimensionality`):
+     * `auto` = for models known to support it, `always`, `never` (the model's native size must
+     * then equal vectorStore.vectorDim).
+     */
+    sendDimensions: z.enum(['auto', 'always', 'never']).default('auto'),
+    breaker: BreakerSchema.prefault({}),
+  })
+  .strict();
+
+const MemorySearchObject = z
+  .object({
+    /** Embedding provider. `local` = the built-in offline embedder (Smart Router doc: memorySearch.provider). */
+    provider: z.enum(PROVIDERS).default('local'),
+    /** Model name within the provider; default per provider (config/providers.ts), required for `custom`. */
+    model: z.string().min(1).optional(),
+    /**
+     * Where routing goes when the remote provider cannot embed (down, circuit open) or its DNA is
+     * still being built: `local` = the built-in embedder and its DNA, `keywords` = keyword rules.
+     * Either way `reasoning` says why. Ignored for provider `local`.
+     */
+    fallback: z.enum(['local', 'keywords']).default('local'),
+    remote: RemoteSchema.prefault({}),
+  })
+  .strict();
+
+/**
+ * `memorySearch`: fills the provider's default model and checks what a provider needs (a model
+ * and baseUrl for `custom`, an apiKey for openai/gemini/siliconflow), each as an issue on its path.
+ */
+export const MemorySearchSchema = MemorySearchObject.transform((v, ctx) => {
+  const model = v.model ?? DEFAULT_MODELS[v.provider];
+  if (model === undefined) {
+    ctx.issues.push({ code: 'custom', path: ['model'], input: undefined, message: `required for provider "${v.provider}" (the model name your server serves)` });
+  }
+  if (v.provider === 'custom' && v.remote.baseUrl === undefined) {
+    ctx.issues.push({ code: 'custom', path: ['remote', 'baseUrl'], input: undefined, message: 'required for provider "custom" (e.g. http://127.0.0.1:11434/v1 for Ollama)' });
+  }
+  if (KEY_REQUIRED.has(v.provider) && v.remote.apiKey === undefined) {
+    ctx.issues.push({ code: 'custom', path: ['remote', 'apiKey'], input: undefined, message: `required for provider "${v.provider}" (run \`smart-routerd enable\`)` });
+  }
+  return { ...v, model: model ?? '' };
+});
 
 export const VectorStoreSchema = z
   .object({
@@ -146,6 +195,10 @@ export const RENAMED_KEYS: Record<string, string> = {
   'embedding.apiKey': 'memorySearch.remote.apiKey',
   'embedding.model': 'memorySearch.model',
   'embedding.baseUrl': 'memorySearch.remote.baseUrl',
+  'memorySearch.apiKey': 'memorySearch.remote.apiKey',
+  'memorySearch.baseUrl': 'memorySearch.remote.baseUrl',
+  'memorySearch.remote.key': 'memorySearch.remote.apiKey',
+  'memorySearch.remote.dimensions': 'vectorStore.vectorDim (and memorySearch.remote.sendDimensions)',
   'vectorStore.dims': 'vectorStore.vectorDim',
   'gateway.host': 'gateway.bind',
   'gateway.token': 'gateway.auth.token',

@@ -14,6 +14,26 @@ import { moveAside } from '../vector/index.js';
  * too; the router then decides with keywords.
  */
 export async function loadOrBuildDna(stateDir: string, embedder: Embedder, logger: Logger): Promise<DnaModel | null> {
+  const found = await findDna(stateDir, embedder, logger);
+  if (found) return found;
+  const out = dnaCandidates(stateDir, embedder.space)[0]!;
+  logger.warn({ space: spaceId(embedder.space), out }, 'no usable DNA found; building it from the packaged seed');
+  try {
+    const report = await buildDna({ embedder, seed: readSeed(path.join(packageRoot(), 'dna', 'seed')), out });
+    logger.info({ out, ms: report.ms, heldOut: report.heldOut }, 'DNA built');
+    return await readDnaFile(out, embedder.space);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'DNA build failed; routing with keywords only');
+    return null;
+  }
+}
+
+/**
+ * The usable DNA of the embedder's space, or null when there is none (nothing is built). Same
+ * candidate order and corrupt-file handling as loadOrBuildDna; a remote space's DNA is built in
+ * the background instead (DnaBuildJob), so start-up never waits on the network.
+ */
+export async function findDna(stateDir: string, embedder: Embedder, logger: Logger): Promise<DnaModel | null> {
   for (const file of dnaCandidates(stateDir, embedder.space)) {
     try {
       return await readDnaFile(file, embedder.space);
@@ -27,14 +47,5 @@ export async function loadOrBuildDna(stateDir: string, embedder: Embedder, logge
       logger.error({ file, movedTo: aside, err: (err as Error).message }, 'DNA file is unreadable; moved aside');
     }
   }
-  const out = dnaCandidates(stateDir, embedder.space)[0]!;
-  logger.warn({ space: spaceId(embedder.space), out }, 'no usable DNA found; building it from the packaged seed');
-  try {
-    const report = await buildDna({ embedder, seed: readSeed(path.join(packageRoot(), 'dna', 'seed')), out });
-    logger.info({ out, ms: report.ms, heldOut: report.heldOut }, 'DNA built');
-    return await readDnaFile(out, embedder.space);
-  } catch (err) {
-    logger.error({ err: (err as Error).message }, 'DNA build failed; routing with keywords only');
-    return null;
-  }
+  return null;
 }

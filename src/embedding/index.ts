@@ -1,4 +1,12 @@
 export { LocalEmbedder, LOCAL_MODEL, hash32 } from './local.js';
 export { extractFeatures, normalizeText, stem } from './features.js';
-export { sameSpace, spaceId, type Embedder, type EmbeddingSpace } from './types.js';
-export { createEmbedder } from './create.js';
+export { sameSpace, spaceId, type Embedder, type EmbedderHealth, type EmbeddingSpace } from './types.js';
+export { createEmbedder, createRemoteEmbedder, remoteBaseUrl, sendsDimensions, type CreateEmbedderOptions } from './create.js';
+export { RemoteEmbedder, type RemoteEmbedderOptions, type ProbeResult } from './remote.js';
+export { OpenAiEmbedder } from './openai.js';
+export { GeminiEmbedder } from './gemini.js';
+export { CircuitBreaker, type BreakerOptions, type BreakerSnapshot, type BreakerState } from './breaker.js';
+export { ResumableBatchEmbedder, type BatchProgress, type ResumableOptions } from './resumable.js';
+export { backoffDelay, parseRetryAfter, MAX_BACKOFF_MS } from './retry.js';
+export { scrubSecrets, displayUrl } from './redact.js';
+export { toUnitVector } from './vector-check.js';

@@ -1,7 +1,10 @@
 import type { Intent, Tier } from './intents.js';
 
-/** Which pipeline stage decided (docs/pipeline.md). */
-export type DecisionSource = 'prefix' | 'patch' | 'dna' | 'keyword' | 'default' | 'disabled';
+/**
+ * Which pipeline stage decided (docs/pipeline.md). `local-dna`: the configured remote embedder
+ * could not embed (or has no DNA yet) and the built-in local embedder's DNA decided instead.
+ */
+export type DecisionSource = 'prefix' | 'patch' | 'dna' | 'local-dna' | 'keyword' | 'default' | 'disabled';
 
 /** The answer to one route request (DESIGN.md §2 step 5). */
 export interface RouteDecision {

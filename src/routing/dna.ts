@@ -7,7 +7,10 @@ import { SrdError } from '../errors.js';
 import { readVctr } from '../vector/index.js';
 import { INTENTS, INTENT_TIER, isIntent, type Intent, type Tier } from './intents.js';
 
-/** The base DNA in memory: one or more unit-length rows ("centroids") per intent. */
+/**
+ * The base DNA in memory: one or more unit-length rows ("centroids", prototypes) per intent; an
+ * intent scores the best of its rows.
+ */
 export interface DnaModel {
   /** File it was read from. */
   path: string;
@@ -22,6 +25,8 @@ export interface DnaModel {
   temperature: number;
   /** DNA threshold calibrated for this space, used when the config sets none. */
   threshold: number | null;
+  /** k-fold held-out figures recorded by `dna build` (tierAccuracy, flagshipRecall, expectedCalibrationError, …). */
+  heldOut?: Record<string, number> | null;
 }
 
 /** Metadata keys this project adds to DNA files besides DESIGN.md §5's. */
@@ -83,6 +88,7 @@ export async function readDnaFile(file: string, space: EmbeddingSpace): Promise<
     data: vctr.data,
     temperature: meta.calibration?.temperature ?? 20,
     threshold: meta.thresholds?.dna ?? null,
+    heldOut: meta.calibration?.heldOut ?? null,
   };
 }
 

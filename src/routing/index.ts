@@ -5,6 +5,7 @@ export { matchPrefix, type PrefixMatch } from './prefix.js';
 export { matchKeywords, type KeywordMatch } from './keyword-fallback.js';
 export { loadDna, readDnaFile, dnaCandidates, dnaFileName, packageRoot, intentScores, type DnaModel } from './dna.js';
 export { buildDna, type DnaBuildReport } from './dna-build.js';
+export { buildSpaceDna, partialFile, type SpaceDnaOptions } from './dna-build-resumable.js';
 export { readSeed, parseLabelledJsonl, type LabelledText, type Seed } from './seed.js';
 export { evalReport, sliceFigures, expectedCalibrationError, type EvalReport, type EvalSample, type SliceFigures } from './metrics.js';
 export { DecisionLog, type LoggedDecision } from './decision-log.js';

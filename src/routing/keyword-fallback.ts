@@ -4,22 +4,27 @@ import type { Tier } from './intents.js';
  * Bilingual keyword fallback (Smart Router doc: keyword stage). Used when embedding fails or no
  * DNA intent reaches its threshold, and to break near-ties between tiers (softPartitionThreshold).
  * Each list is matched on NFKC-lower-cased text: Latin entries on word boundaries, Chinese ones
- * as substrings.
+ * as substrings. Entries were checked against the seed (the lines containing one should mostly
+ * be of its tier): "多少", "比较" (also "rather"), "什么时候" and "class" were dropped, about half
+ * of their seed lines belong to the other tier.
  */
 const FLAGSHIP_KEYWORDS = [
   // code
   'code', 'function', 'bug', 'debug', 'refactor', 'implement', 'algorithm', 'compile', 'stack trace', 'traceback',
   'exception', 'regex', 'sql', 'query', 'script', 'python', 'javascript', 'typescript', 'java', 'golang', 'rust',
   'c++', 'api endpoint', 'unit test', 'unit tests', 'test case', 'segfault', 'null pointer', 'dockerfile', 'kubernetes',
-  'git', 'npm', 'class', 'method', 'variable', 'recursion', 'async', 'deadlock', 'memory leak', 'optimize', 'optimise',
+  'git', 'npm', 'method', 'variable', 'recursion', 'async', 'deadlock', 'memory leak', 'optimize', 'optimise',
   // reasoning
   'prove', 'proof', 'derive', 'calculate', 'probability', 'equation', 'integral', 'derivative', 'theorem',
   'analyze', 'analyse', 'trade-off', 'tradeoff', 'trade-offs', 'compare', 'versus', 'vs', 'architecture',
   'design a system', 'scalability', 'strategy', 'step by step', 'reasoning', 'pros and cons',
+  'solve', 'evaluate', 'assess', 'estimate', 'explain why', 'how many ways', 'docker', 'nginx', 'react', 'node.js',
+  'numpy', 'bash', 'shell script', 'typeerror', 'null', 'tests', 'refactor', 'stack overflow',
   // zh
   '代码', '函数', '调试', '报错', '重构', '实现', '算法', '编译', '异常', '正则', '脚本', '单元测试', '接口',
-  '内存泄漏', '死锁', '性能优化', '证明', '推导', '计算', '概率', '方程', '积分', '导数', '分析', '比较', '对比',
-  '权衡', '利弊', '架构', '设计一个系统', '方案', '策略', '推理', '为什么会',
+  '内存泄漏', '死锁', '性能优化', '证明', '推导', '计算', '概率', '方程', '积分', '导数', '分析', '对比',
+  '权衡', '利弊', '架构', '设计一个系统', '方案', '策略', '推理', '为什么会', '评估', '探讨', '优劣', '排查',
+  '解方程', '逻辑题', '怎么选',
 ];
 
 const LIGHTWEIGHT_KEYWORDS = [
@@ -28,10 +33,12 @@ const LIGHTWEIGHT_KEYWORDS = [
   'translate', 'translation', 'how do you say', 'in english', 'in chinese', 'in french', 'in spanish',
   'write an email', 'email', 'poem', 'story', 'caption', 'tweet', 'post', 'summarize', 'summarise', 'rewrite',
   'polish', 'proofread', 'what is', 'who is', 'when did', 'where is', 'capital of', 'define', 'meaning of',
+  'convert', 'extract', 'reformat', 'tl;dr', 'remind me', 'slogan', 'letter', "how's", "what's your",
   // zh
   '你好', '您好', '谢谢', '早上好', '晚安', '在吗', '笑话', '天气', '提醒', '闹钟', '日程', '推荐', '聊聊',
   '翻译', '英文', '英语', '中文', '怎么说', '邮件', '写一首', '诗', '故事', '文案', '朋友圈', '总结', '摘要',
-  '润色', '改写', '是什么', '是谁', '什么时候', '在哪', '多少', '首都', '意思',
+  '润色', '改写', '是什么', '是谁', '在哪', '首都', '意思', '提取', '概括', '翻成', '整理成', '提醒我',
+  '你觉得', '你喜欢', '哪一年', '口号', '祝福',
 ];
 
 const compiled = {

@@ -27,6 +27,14 @@ export interface RouterDeps {
   onLearn?: (event: LearningEvent) => Promise<void>;
   /** Best user patch for a query vector (PatchSearch.best); absent = no user memory. */
   searchPatches?: (query: Float32Array) => Promise<PatchHit | null>;
+  /**
+   * A router over another embedding space (the built-in local embedder and its DNA) that decides
+   * when this one cannot embed or has no DNA yet (config memorySearch.fallback "local"); its DNA
+   * decisions come back with source "local-dna". Absent = keywords decide.
+   */
+  fallback?: Router | undefined;
+  /** Why `dna` is null, asked per route for `reasoning` (e.g. "DNA for openai/… is being built (40% embedded)"). */
+  dnaPending?: (() => string | null) | undefined;
 }
 
 /** Options of one route call. */
@@ -53,7 +61,7 @@ export class Router {
   }
 
   /** Swaps config and/or DNA (SIGHUP reload); in-flight routes finish on what they started with. */
-  update(partial: Partial<Pick<RouterDeps, 'config' | 'dna' | 'scanDna'>>): void {
+  update(partial: Partial<Pick<RouterDeps, 'config' | 'dna' | 'scanDna' | 'fallback' | 'dnaPending'>>): void {
     this.deps = { ...this.deps, ...partial };
   }
 
@@ -103,6 +111,7 @@ export class Router {
       vector = await this.embed(text);
     } catch (err) {
       const why = isSrdError(err) ? `${err.code}: ${err.message}` : String(err);
+      if (deps.fallback) return this.inFallbackSpace(deps.fallback, text, `embedding failed (${why})`, started);
       return this.fallback(text, `embedding failed (${why})`, finish, null);
     }
 
@@ -120,7 +129,11 @@ export class Router {
       }
     }
 
-    if (!deps.dna) return this.fallback(text, 'no DNA loaded', finish, null);
+    if (!deps.dna) {
+      const why = deps.dnaPending?.() ?? 'no DNA loaded';
+      if (deps.fallback) return this.inFallbackSpace(deps.fallback, text, why, started);
+      return this.fallback(text, why, finish, null);
+    }
     let scores: IntentScores;
     try {
       scores = intentScores(await deps.scanDna(vector), deps.dna);
@@ -154,6 +167,20 @@ export class Router {
     return tier === 'flagship'
       ? (c.defaultFlagshipModel ?? c.flagshipModels[0] ?? 'flagship')
       : (c.defaultLightweightModel ?? c.lightweightModels[0] ?? 'lightweight');
+  }
+
+  /**
+   * Decides in the fallback router's space (no learning, no patches of this space there) and says
+   * why in `reasoning`; a DNA decision there has source "local-dna".
+   */
+  private async inFallbackSpace(fallback: Router, text: string, why: string, started: number): Promise<RouteDecision> {
+    const d = await fallback.route(text, { learn: false });
+    return {
+      ...d,
+      source: d.source === 'dna' ? 'local-dna' : d.source,
+      reasoning: `${why}; local fallback embedder: ${d.reasoning}`,
+      latencyMs: round(performance.now() - started, 3),
+    };
   }
 
   private fallback(

@@ -24,7 +24,8 @@ export function registerStatus(program: Command): void {
           `smart-routerd ${r.version}: ${r.phase} on ${r.url} (up ${Math.round(r.uptimeMs / 1000)} s)`,
           `  routing:    ${r.enabled ? 'enabled' : 'disabled'}; flagship → ${r.models.flagship}, lightweight → ${r.models.lightweight}`,
           `  embedding:  ${r.embedding ? `${r.embedding.provider}/${r.embedding.model} (${r.embedding.dims} dims)` : 'none'}`,
-          `  DNA:        ${r.dna ? `${r.dna.path} (${r.dna.rows} rows)` : 'none (keywords only)'}`,
+          ...providerLines(r),
+          `  DNA:        ${r.dna ? `${r.dna.path} (${r.dna.rows} rows)` : r.dnaBuild ? `none yet: ${buildLine(r.dnaBuild)}` : 'none (keywords only)'}`,
           `  thresholds: dna ${r.thresholds.dna}, patch ${r.thresholds.patch}, soft partition ${r.thresholds.softPartition}`,
           `  kernel:     ${r.kernel ? `${r.kernel.flavour}, ${r.kernel.workers} workers, ${(r.kernel.sharedBytes / 1024).toFixed(0)} KiB shared` : 'down'}`,
           `  decisions:  ${r.stats.decisions}${r.stats.latencyMs ? ` (p50 ${r.stats.latencyMs.p50} ms, p99 ${r.stats.latencyMs.p99} ms)` : ''}`,
@@ -35,4 +36,30 @@ export function registerStatus(program: Command): void {
         await client.close();
       }
     });
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** Provider health, breaker and fallback lines of a remote embedding provider (none for `local`). */
+function providerLines(r: Record<string, any>): string[] {
+  const h = r.embedding?.health;
+  if (!h) return [];
+  const ago = (t: number | null) => (t ? `${Math.max(0, Math.round((Date.now() - t) / 1000))} s ago` : 'never');
+  const b = h.breaker;
+  const breaker = b.state === 'open'
+    ? `open (${b.consecutiveFailures} consecutive failures; probe in ${Math.max(0, Math.ceil((b.retryAt - Date.now()) / 1000))} s)`
+    : `${b.state} (${b.consecutiveFailures}/${b.failureThreshold} failures, opened ${b.opens}×, ${b.rejected} calls failed fast)`;
+  const lines = [
+    `  provider:   ${h.calls === 0 ? 'not called yet' : h.ok ? 'healthy' : 'UNHEALTHY'} at ${h.baseUrl}; API key ${h.apiKey}; ${h.calls} calls, ${h.failures} failed${h.lastLatencyMs !== null ? `, last ${h.lastLatencyMs} ms` : ''}; last success ${ago(h.lastSuccessAt)}`,
+    `  breaker:    ${breaker}`,
+  ];
+  if (h.lastError) lines.push(`  last error: ${h.lastError.code} ${ago(h.lastError.at)}: ${h.lastError.message}`);
+  if (r.fallback) lines.push(`  fallback:   ${r.fallback.mode === 'local' ? `local embedder (${r.fallback.space}, DNA ${r.fallback.dna})` : 'keywords'}`);
+  return lines;
+}
+
+/** One line about a background DNA build. */
+function buildLine(b: Record<string, any>): string {
+  const pct = b.total > 0 ? `${Math.floor((100 * b.embedded) / b.total)}% of ${b.total} seed texts embedded` : 'starting';
+  if (b.state === 'waiting' && b.lastError) return `build attempt ${b.attempts} failed (${b.lastError.code}); retry in ${Math.max(0, Math.ceil((b.nextAttemptAt - Date.now()) / 1000))} s; ${pct}`;
+  return `building ${b.space} (${pct}, attempt ${b.attempts})`;
 }
