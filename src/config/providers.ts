@@ -15,11 +15,12 @@ export type RemoteProviderName = Exclude<ProviderName, 'local'>;
  * Model used when `memorySearch.model` is unset. `custom` has none (the server decides what it
  * serves). Sources: OpenAI embeddings guide (text-embedding-3-small), SiliconFlow model list
  * (Qwen/Qwen3-Embedding-0.6B, the model the Smart Router thresholds were tuned on), Gemini API
- * embeddings guide (gemini-embedding-001). `local-hash-v1` is the historical name of the built-in
- * embedder; the local embedder reports its current version whatever is configured.
+ * embeddings guide (gemini-embedding-001). For `local` it is the built-in embedder's current
+ * version (LOCAL_MODEL in src/embedding/local.ts; test/config/config.test.ts keeps the two equal);
+ * the local embedder always reports its own version whatever is configured.
  */
 export const DEFAULT_MODELS: Readonly<Record<ProviderName, string | undefined>> = {
-  local: 'local-hash-v1',
+  local: 'local-hash-v2',
   openai: 'text-embedding-3-small',
   siliconflow: 'Qwen/Qwen3-Embedding-0.6B',
   gemini: 'gemini-embedding-001',

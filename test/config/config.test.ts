@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, resolveToken } from '../../src/config/index.js';
+import { DEFAULT_MODELS } from '../../src/config/providers.js';
+import { LOCAL_MODEL } from '../../src/embedding/local.js';
 import type { SrdError } from '../../src/errors.js';
 
 let dir: string;
@@ -27,6 +29,11 @@ describe('configuration', () => {
     expect(config.vectorStore).toEqual({ vectorDim: 1024, enableCompaction: true, compactionThreshold: 1500 });
     expect(config.prefix.flagship).toEqual(['旗舰:', 'Force:', 'F:']);
     expect(config.memorySearch.provider).toBe('local');
+  });
+
+  it('names the built-in embedder\'s current version as the local default model (edit src/config/providers.ts when bumping LOCAL_MODEL)', () => {
+    expect(DEFAULT_MODELS.local).toBe(LOCAL_MODEL);
+    expect(loadConfig({}, env()).config.memorySearch.model).toBe(LOCAL_MODEL);
   });
 
   it('defaults the state dir to ~/.openclaw/smart-router and the config file inside it', () => {

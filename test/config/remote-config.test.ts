@@ -1,3 +1,4 @@
+import { LOCAL_MODEL } from '../../src/embedding/local.js';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { remoteBaseUrl, sendsDimensions } from '../../src/embedding/index.js';
@@ -15,7 +16,7 @@ describe('memorySearch for remote providers (issue 6)', () => {
     expect(v({ memorySearch: { provider: 'siliconflow', remote: { apiKey: 'k' } } }).memorySearch.model).toBe('Qwen/Qwen3-Embedding-0.6B');
     expect(remoteBaseUrl(v({ memorySearch: { provider: 'siliconflow', remote: { apiKey: 'k' } } }))).toBe('https://api.siliconflow.cn/v1');
     expect(remoteBaseUrl(v({ memorySearch: { provider: 'gemini', remote: { apiKey: 'k' } } }))).toBe('https://generativelanguage.googleapis.com/v1beta');
-    expect(v({}).memorySearch).toMatchObject({ provider: 'local', model: 'local-hash-v1' });
+    expect(v({}).memorySearch).toMatchObject({ provider: 'local', model: LOCAL_MODEL });
   });
 
   it('requires a key for openai, gemini and siliconflow, and a model and baseUrl for custom', () => {
