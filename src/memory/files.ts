@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, open, readdir, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { SrdError } from '../errors.js';
+import { writeFileDurable } from '../vector/index.js';
 
 /**
  * Where user memory lives in the state dir, and the small durable-file helpers the journal and
@@ -57,22 +57,11 @@ export function tempPrefix(path: string): string {
  * Throws SRD_ERR_MEMORY_IO (the temp file is removed on failure).
  */
 export async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `${tempPrefix(path)}${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    const handle = await open(tmp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
+    await writeFileDurable(path, bytes);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
     throw ioError(path, 'write it durably', err);
   }
-  await syncDir(dir);
 }
 
 /**

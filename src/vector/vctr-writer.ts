@@ -78,8 +78,18 @@ async function syncDir(dir: string): Promise<void> {
  */
 export async function writeVctr(path: string, input: VctrInput): Promise<void> {
   const bytes = encodeVctr(input);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileDurable(path, bytes);
+}
+
+/**
+ * Atomically replaces `path` with `bytes`: a temp file `.<name>.tmp-<pid>-<random>` in the same
+ * directory, fsync, rename over `path`, fsync of the directory (best effort). A crash leaves the
+ * old file or the new one, never a mix. The temp file is removed on failure; file-system errors
+ * pass through as-is. Shared by VCTR files and the user-memory journal restarts.
+ */
+export async function writeFileDurable(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     const handle = await open(tmp, 'wx');
