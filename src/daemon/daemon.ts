@@ -259,13 +259,14 @@ export class Daemon {
   private async bringUp(config: Config): Promise<void> {
     this.embedder = createEmbedder(config, { logger: this.logger });
     this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
-    // Workers boot (≈100 ms each) while the main thread reads DNA and user memory.
-    const warm = this.pool.warm();
+    // Readiness does not wait for the workers: the DNA scan runs inline (KernelPool
+    // INLINE_SCAN_FLOATS) and Piscina queues a large scan until a worker is up. Booting them in
+    // the background takes ~100 ms off start-to-ready (issue 7); a worker that cannot start is logged.
+    this.pool.warm().catch((err: Error) => this.logger.error({ err: err.message }, 'kernel workers failed to start; large scans will fail'));
     // A remote space's missing DNA is built in the background (openRemote); start-up never waits on the network.
     this.dna = this.embedder.embedSync ? await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger) : await findDna(this.loaded.paths.stateDir, this.embedder, this.logger);
     this.dnaRegion = this.dna ? this.pool.load(this.dna.data, this.dna.rows, this.dna.dims) : null;
     await this.openMemory(config);
-    await warm;
     await this.openRemote(config);
     this.router = this.createRouter(config);
   }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { Pool } from 'undici';
+import { createRequire } from 'node:module';
+import type { Pool } from 'undici';
 import type { RemoteProviderName } from '../config/index.js';
 import { SrdError, isSrdError } from '../errors.js';
 import { CircuitBreaker, type BreakerRejection, type BreakerSnapshot } from './breaker.js';
@@ -64,6 +65,11 @@ const INPUT_ERRORS = new Set([400, 413, 422]);
 
 const TIMEOUT = Symbol('attempt timeout');
 
+const require = createRequire(import.meta.url);
+function requireUndici(): typeof import('undici') {
+  return require('undici') as typeof import('undici');
+}
+
 /**
  * An embedder behind an HTTP API: a keep-alive undici Pool per provider, a per-call deadline,
  * retries with backoff and jitter that honour Retry-After, and a circuit breaker. Subclasses say
@@ -101,7 +107,10 @@ export abstract class RemoteEmbedder implements Embedder {
     this.random = options.random ?? Math.random;
     const url = new URL(options.baseUrl);
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(url.origin, {
+    // undici is required here, not imported at the top: it costs ~75 ms to load, and a daemon on
+    // the built-in local embedder (the default) never makes an HTTP call (issue 7: start-up).
+    const { Pool: UndiciPool } = requireUndici();
+    this.pool = new UndiciPool(url.origin, {
       connections: options.connections ?? 8,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,

@@ -41,10 +41,16 @@ const LIGHTWEIGHT_KEYWORDS = [
   '你觉得', '你喜欢', '哪一年', '口号', '祝福',
 ];
 
-const compiled = {
-  flagship: FLAGSHIP_KEYWORDS.map(toMatcher),
-  lightweight: LIGHTWEIGHT_KEYWORDS.map(toMatcher),
-};
+/**
+ * Matchers, compiled on first use: the keyword stage decides few messages, and compiling a few
+ * hundred Unicode regexes at import cost ~35 ms of every start-up (issue 7).
+ */
+let compiled: { flagship: Array<(text: string) => boolean>; lightweight: Array<(text: string) => boolean> } | null = null;
+
+function matchers(): NonNullable<typeof compiled> {
+  compiled ??= { flagship: FLAGSHIP_KEYWORDS.map(toMatcher), lightweight: LIGHTWEIGHT_KEYWORDS.map(toMatcher) };
+  return compiled;
+}
 
 function toMatcher(keyword: string): (text: string) => boolean {
   if (/[\p{Script=Han}]/u.test(keyword)) return (text) => text.includes(keyword);
@@ -64,8 +70,9 @@ export interface KeywordMatch {
 /** Returns the tier whose keywords appear more often, or null on no hit or a tie. */
 export function matchKeywords(text: string): KeywordMatch | null {
   const norm = text.normalize('NFKC').toLowerCase();
-  const flagship = FLAGSHIP_KEYWORDS.filter((_, i) => compiled.flagship[i]!(norm));
-  const lightweight = LIGHTWEIGHT_KEYWORDS.filter((_, i) => compiled.lightweight[i]!(norm));
+  const m = matchers();
+  const flagship = FLAGSHIP_KEYWORDS.filter((_, i) => m.flagship[i]!(norm));
+  const lightweight = LIGHTWEIGHT_KEYWORDS.filter((_, i) => m.lightweight[i]!(norm));
   if (flagship.length === lightweight.length) return null;
   return flagship.length > lightweight.length
     ? { tier: 'flagship', hits: flagship, margin: flagship.length - lightweight.length }
