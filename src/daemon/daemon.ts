@@ -313,7 +313,6 @@ export class Daemon {
         logger: this.logger,
       });
       this.patchSearch = new PatchSearch(this.memory, new PatchIndex(this.pool!, space.dims), this.pool!);
-      this.logger.info({ patches: this.memory.size }, 'user memory loaded');
     } catch (err) {
       this.memory = null;
       this.patchSearch = null;
