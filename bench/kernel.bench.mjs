@@ -52,13 +52,6 @@ function jsSearch(mat, q, rows, dims, k, outIdx, outScore) {
   return len;
 }
 
-/** Merges per-range top-k lists `[{ids, scores, base}]` into one (ties: lower row first). */
-function mergeTopK(parts, k) {
-  const all = [];
-  for (const p of parts) for (let i = 0; i < p.ids.length; i++) all.push([p.scores[i], p.ids[i] + p.base]);
-  all.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  return all.slice(0, k).map((e) => e[1]);
-}
 
 /**
  * Fills `view` (rows × DIMS) with distinct pseudo-random rows cheaply: one 4 MiB random block,
@@ -136,9 +129,6 @@ export async function runKernel({ native: peer, quick = false, log = console.err
   for (const N of rowsList) {
     const plan = PLAN[N];
     const region = { offset: matOff, rows: N, dims: DIMS };
-    const half = Math.floor(N / 2);
-    const lower = { offset: matOff, rows: half, dims: DIMS };
-    const upper = { offset: matOff + half * DIMS * 4, rows: N - half, dims: DIMS };
     const last = {};
     const readIds = (slot, n) => Array.from(new Int32Array(memory.buffer, out(slot).idx, n));
     const variants = [
@@ -156,9 +146,11 @@ export async function runKernel({ native: peer, quick = false, log = console.err
         name: 'pool.scan, 2 workers (row halves)',
         work: N,
         async: true,
+        // KernelPool.scan itself splits scans of ≥ SPLIT_SCAN_FLOATS by row range across the workers
+        // and merges the top-k; N ≥ 100,000 × 1024 dims is above it.
         run: async () => {
-          const [a, b] = await Promise.all([pool.scanInWorker(query, lower, K), pool.scanInWorker(query, upper, K)]);
-          last.pool2 = mergeTopK([{ ...a, base: 0 }, { ...b, base: half }], K);
+          const r = await pool.scan(query, region, K);
+          last.pool2 = Array.from(r.ids);
         },
       });
       // The floor reads the same N × 1024 floats with no multiply; reported as rows/s.

@@ -12,12 +12,21 @@ import { KernelScanner } from './scan.js';
  */
 export const INLINE_SCAN_FLOATS = 65_536;
 
+/**
+ * Scans of at least this many floats (16 M: 16,384 rows of 1024 dims, ≥ 1.5 ms of kernel time) are
+ * split by row range across every worker and their top-k merged; below it one worker's pass is
+ * shorter than the extra hand-offs (bench section 1: pool 2 workers / 1 worker).
+ */
+export const SPLIT_SCAN_FLOATS = 16_777_216;
+
 /** Pool sizing; defaults follow DESIGN.md §3 (threads = cores, explicit idle timeout). */
 export interface KernelPoolOptions {
   minThreads?: number | undefined;
   maxThreads?: number | undefined;
   /** ms before an idle worker above minThreads exits. */
   idleTimeout?: number | undefined;
+  /** Override SPLIT_SCAN_FLOATS (tests, benchmarks). */
+  splitScanFloats?: number | undefined;
 }
 
 /**
@@ -30,6 +39,7 @@ export class KernelPool {
   private readonly piscina: Piscina<ScanTask, ScanResult>;
   /** This thread's own kernel instance on the same shared memory, for tiny scans. */
   private readonly inline: KernelScanner;
+  private readonly splitScanFloats: number;
 
   constructor(options: KernelPoolOptions = {}) {
     const cores = Math.max(1, os.availableParallelism());
@@ -40,6 +50,7 @@ export class KernelPool {
     this.memory = new KernelMemory();
     const workerData: KernelWorkerData = { memory: this.memory.memory, control: this.memory.control, module };
     this.inline = new KernelScanner(module, this.memory.memory, this.memory.control);
+    this.splitScanFloats = options.splitScanFloats ?? SPLIT_SCAN_FLOATS;
     this.piscina = new Piscina<ScanTask, ScanResult>({
       filename: new URL('./kernel-worker.js', import.meta.url).href,
       minThreads,
@@ -67,10 +78,37 @@ export class KernelPool {
         return Promise.reject(err);
       }
     }
+    const parts = Math.min(this.piscina.options.maxThreads, matrix.rows);
+    if (parts > 1 && matrix.rows * matrix.dims >= this.splitScanFloats) return this.scanSplit(query, matrix, k, all, parts);
     return this.piscina.run({ query, matrix, k, all });
   }
 
-  /** Always dispatches to a worker, whatever the size (benchmarks, tests of the pool itself). */
+  /**
+   * One scan as `parts` row ranges in parallel workers, merged: top-k by score (ties: lower row
+   * first, as the kernel orders them) and, for `all`, the row scores concatenated in order.
+   */
+  private async scanSplit(query: Float32Array, matrix: MatrixRegion, k: number, all: boolean, parts: number): Promise<ScanResult> {
+    const step = Math.ceil(matrix.rows / parts);
+    const starts = Array.from({ length: parts }, (_, i) => i * step).filter((start) => start < matrix.rows);
+    const results = await Promise.all(
+      starts.map((start) => {
+        const rows = Math.min(step, matrix.rows - start);
+        const part: MatrixRegion = { offset: matrix.offset + start * matrix.dims * 4, rows, dims: matrix.dims };
+        return this.piscina.run({ query, matrix: part, k: Math.min(k, rows), all });
+      }),
+    );
+    const candidates = results.flatMap((r, i) => Array.from(r.ids, (id, j) => ({ id: id + starts[i]!, score: r.scores[j]! })));
+    candidates.sort((a, b) => b.score - a.score || a.id - b.id);
+    const best = candidates.slice(0, Math.min(k, matrix.rows));
+    let allScores: Float32Array | null = null;
+    if (all) {
+      allScores = new Float32Array(matrix.rows);
+      results.forEach((r, i) => allScores!.set(r.all!, starts[i]!));
+    }
+    return { ids: Int32Array.from(best, (c) => c.id), scores: Float32Array.from(best, (c) => c.score), all: allScores };
+  }
+
+  /** Always dispatches to one worker, whatever the size (benchmarks, tests of the pool itself). */
   scanInWorker(query: Float32Array, matrix: MatrixRegion, k: number, all = false): Promise<ScanResult> {
     return this.piscina.run({ query, matrix, k, all });
   }
@@ -80,6 +118,11 @@ export class KernelPool {
     const probe = this.load(new Float32Array(1), 1, 1);
     const runs = Array.from({ length: Math.max(1, this.piscina.options.minThreads) }, () => this.scanInWorker(new Float32Array(1), probe, 1));
     await Promise.all(runs);
+  }
+
+  /** Worker tasks completed so far (inline scans are not counted). */
+  get completedTasks(): number {
+    return this.piscina.completed;
   }
 
   /** Number of live worker threads. */

@@ -115,6 +115,25 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     expect(Array.from(inline.all!)).toEqual(Array.from(worker.all!));
   });
 
+  it('splits a large scan by row range across both workers and merges exactly what one worker finds', async () => {
+    const split = new KernelPool({ minThreads: 2, maxThreads: 2, splitScanFloats: 1 });
+    try {
+      const rows = 1001, dims = 77;
+      const m = randomMatrix(rows, dims, 31);
+      const region = split.load(m, rows, dims);
+      const q = randomMatrix(1, dims, 32);
+      const before = split.completedTasks;
+      const merged = await split.scan(q, region, 7, true);
+      expect(split.completedTasks - before).toBe(2);
+      const single = await split.scanInWorker(q, region, 7, true);
+      expect(Array.from(merged.ids)).toEqual(Array.from(single.ids));
+      expect(Array.from(merged.scores)).toEqual(Array.from(single.scores));
+      expect(Array.from(merged.all!)).toEqual(Array.from(single.all!));
+    } finally {
+      await split.close();
+    }
+  });
+
   it('keeps earlier matrices valid after later loads grow the shared memory', async () => {
     const a = randomMatrix(4, 8, 1);
     const ra = pool.load(a, 4, 8);
