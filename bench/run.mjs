@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // smart-routerd benchmarks (issue 7). Not tests: they print ratios measured in one run and never
 // pass or fail on time (DESIGN.md §9). From the repository root: `npm run bench` (builds first),
-// or `node bench/run.mjs --scope kernel|route|startup|learn|all` on an existing build.
+// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|all` on an existing build.
 // Writes every figure to bench/results/<timestamp>.json. See bench/README.md.
 
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCOPES = ['kernel', 'route', 'startup', 'learn', 'all'];
+const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'all'];
 const USAGE = `usage: node bench/run.mjs [--scope ${SCOPES.join('|')}] [--quick]
   --scope  which section to run (default all)
   --quick  smaller N (≤ 100,000 rows) and shorter runs, for trying changes; not for reporting`;
@@ -91,6 +91,11 @@ if (want('learn')) {
   const m = await import('./learn.bench.mjs');
   results.learn = await m.runLearn({ quick: opts.quick, log });
   printers[4] = () => m.printLearn(results.learn);
+}
+if (want('plugin')) {
+  const m = await import('./plugin.bench.mjs');
+  results.plugin = await m.runPlugin({ quick: opts.quick, log });
+  printers[5] = () => m.printPlugin(results.plugin);
 }
 if (want('kernel')) {
   const { ensureNative } = await import('./setup.mjs');

