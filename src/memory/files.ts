@@ -1,7 +1,7 @@
-import { lstat, open, readdir, unlink } from 'node:fs/promises';
+import { open, readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SrdError } from '../errors.js';
-import { writeFileDurable } from '../vector/index.js';
+import { asidePath, writeFileDurable } from '../vector/index.js';
 
 /**
  * Where user memory lives in the state dir, and the small durable-file helpers the journal and
@@ -70,21 +70,14 @@ export async function writeDurable(path: string, bytes: Uint8Array): Promise<voi
  * journal bytes are kept for inspection, never deleted. Throws SRD_ERR_MEMORY_IO.
  */
 export async function saveAside(path: string, tag: string, bytes: Uint8Array): Promise<string> {
-  const base = `${path}.${tag}-${new Date().toISOString().replace(/:/g, '')}`;
-  let target = base;
-  for (let n = 1; await exists(target); n++) target = `${base}-${n}`;
+  let target: string;
+  try {
+    target = await asidePath(path, tag);
+  } catch (err) {
+    throw ioError(path, 'find a name to save bytes aside', err);
+  }
   await writeDurable(target, bytes);
   return target;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ioError(path, 'stat it', err);
-  }
 }
 
 /**

@@ -107,6 +107,18 @@ export async function writeFileDurable(path: string, bytes: Uint8Array): Promise
   await syncDir(dir);
 }
 
+/**
+ * A free name beside `path` for keeping a bad or skipped copy: `<path>.<tag>-<ISO time without
+ * colons>`, with `-1`, `-2`, … added while that name is taken (so an earlier copy is never
+ * overwritten). File-system errors other than ENOENT pass through.
+ */
+export async function asidePath(path: string, tag: string): Promise<string> {
+  const base = `${path}.${tag}-${new Date().toISOString().replace(/:/g, '')}`;
+  let target = base;
+  for (let n = 1; await exists(target); n++) target = `${base}-${n}`;
+  return target;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await lstat(path);
@@ -126,10 +138,8 @@ async function exists(path: string): Promise<boolean> {
  * Rule: DESIGN.md §5 VCTR v2.
  */
 export async function moveAside(path: string, reason: string): Promise<string> {
-  const base = `${path}.corrupt-${new Date().toISOString().replace(/:/g, '')}`;
   try {
-    let target = base;
-    for (let n = 1; await exists(target); n++) target = `${base}-${n}`;
+    const target = await asidePath(path, 'corrupt');
     await rename(path, target);
     return target;
   } catch (err) {

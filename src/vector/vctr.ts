@@ -17,4 +17,4 @@ export {
 export type { VctrFile, VctrInput, VctrMetadata, VctrRowMeta } from './vctr-types.js';
 export { decodeVctr, readVctr } from './vctr-reader.js';
 export type { VctrReadOptions } from './vctr-reader.js';
-export { encodeVctr, moveAside, writeFileDurable, writeVctr } from './vctr-writer.js';
+export { asidePath, encodeVctr, moveAside, writeFileDurable, writeVctr } from './vctr-writer.js';
