@@ -26,6 +26,21 @@ function installed(backend: ServiceBackend): string {
 }
 
 /**
+ * The installed service's backend, its definition file, a command runner that records into
+ * `report.commands`, and the manager's current view. Throws SRD_ERR_SERVICE_UNSUPPORTED /
+ * _NOT_INSTALLED / _COMMAND (the callers turn them into `ok:false`).
+ */
+async function openInstalled(host: ServiceHost, stateDir: string, report: ServiceReport) {
+  const backend = selectBackend(host, stateDir);
+  report.manager = backend.manager;
+  const definition = installed(backend);
+  const exec = createExec(host, report.commands);
+  await backend.detect(host, exec);
+  const state = await backend.query(host, exec);
+  return { backend, definition, exec, state };
+}
+
+/**
  * `smart-routerd service start|stop|restart`: the manager's own commands (systemctl --user
  * start/stop/restart; launchctl kickstart / bootout / kickstart -k), then for start and restart a
  * wait for /readyz on the installed port. Never throws SrdErrors: SRD_ERR_SERVICE_NOT_INSTALLED,
@@ -34,12 +49,7 @@ function installed(backend: ServiceBackend): string {
 export async function controlService(host: ServiceHost, stateDir: string, action: 'start' | 'stop' | 'restart', options: ControlOptions = {}): Promise<ServiceReport> {
   const report = newReport(action, null);
   try {
-    const backend = selectBackend(host, stateDir);
-    report.manager = backend.manager;
-    const definition = installed(backend);
-    const exec = createExec(host, report.commands);
-    await backend.detect(host, exec);
-    const state = await backend.query(host, exec);
+    const { backend, definition, exec, state } = await openInstalled(host, stateDir, report);
     const commands = action === 'start' ? backend.startCommands(state) : action === 'stop' ? backend.stopCommands(state) : backend.restartCommands(state);
     for (const c of commands) await exec(c);
     report.changed = commands.length > 0;
@@ -65,12 +75,7 @@ export async function controlService(host: ServiceHost, stateDir: string, action
 export async function serviceStatus(host: ServiceHost, stateDir: string, options: ControlOptions = {}): Promise<ServiceReport> {
   const report = newReport('status', null);
   try {
-    const backend = selectBackend(host, stateDir);
-    report.manager = backend.manager;
-    const definition = installed(backend);
-    const exec = createExec(host, report.commands);
-    await backend.detect(host, exec);
-    const state = await backend.query(host, exec);
+    const { backend, definition, state } = await openInstalled(host, stateDir, report);
     report.state = state;
     const port = backend.installedPort(definition);
     if (port !== null) {
