@@ -1,24 +1,10 @@
 import fs from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore, type NewPatch } from '../../src/memory/index.js';
-import { add, axis, Clock, cosine, DAY, journalPath, mixedEvent, near, open, padded, plain, randomUnit, rng, tempDir, tierOf, unit } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { NewPatch } from '../../src/memory/index.js';
+import { add, axis, Clock, cosine, DAY, journalPath, mixedEvent, near, padded, plain, randomUnit, rng, tierOf, unit, storeFixture } from './helpers.js';
 
 let dir: string;
-let stores: MemoryStore[];
-beforeEach(() => {
-  dir = tempDir();
-  stores = [];
-});
-afterEach(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function openStore(overrides: Parameters<typeof open>[1] = {}): Promise<MemoryStore> {
-  const store = await open(dir, overrides);
-  stores.push(store);
-  return store;
-}
+const openStore = storeFixture((d) => (dir = d));
 
 function event(vector: Float32Array, extra: Partial<NewPatch> = {}): NewPatch {
   return { vector, tier: 'flagship', label: null, text: 'x', origin: 'feedback', ...extra };

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import type { EmbeddingSpace } from '../../src/embedding/types.js';
 import { MemoryStore, type MemoryOptions } from '../../src/memory/index.js';
 
@@ -143,4 +144,28 @@ export function add(a: Float32Array, b: Float32Array): Float32Array {
 export function mixedEvent(i: number, bases: Float32Array[], random: () => number, dims: number): { vector: Float32Array; tier: 'flagship' | 'lightweight' } {
   const choices = [() => near(bases[Math.floor(random() * bases.length)]!, random, 0.1), () => randomUnit(random, dims)];
   return { vector: choices[i % 2]!(), tier: tierOf(Math.floor(random() * 2)) };
+}
+
+/**
+ * Per-test temp dir and store cleanup for a suite: before each test a fresh dir (passed to
+ * `onDir`), after it every store opened through the returned function closed and the dir removed.
+ * The returned `openStore(overrides, at = dir)` opens a store with `options()` defaults.
+ */
+export function storeFixture(onDir: (dir: string) => void): (overrides?: Partial<MemoryOptions>, at?: string) => Promise<MemoryStore> {
+  let current = '';
+  let stores: MemoryStore[] = [];
+  beforeEach(() => {
+    current = tempDir();
+    stores = [];
+    onDir(current);
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    fs.rmSync(current, { recursive: true, force: true });
+  });
+  return async (overrides = {}, at = current) => {
+    const store = await open(at, overrides);
+    stores.push(store);
+    return store;
+  };
 }

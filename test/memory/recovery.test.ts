@@ -1,27 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSrdError } from '../../src/errors.js';
-import { MemoryStore, type NewPatch } from '../../src/memory/index.js';
+import type { NewPatch } from '../../src/memory/index.js';
 import { scanJournal } from '../../src/memory/journal.js';
-import { axis, captureLogger, ERROR, journalPath, open, plain, randomUnit, rng, snapshotPath, space, tempDir, tierOf, WARN } from './helpers.js';
+import { axis, captureLogger, ERROR, journalPath, open, plain, randomUnit, rng, snapshotPath, space, tierOf, WARN, storeFixture } from './helpers.js';
 
 let dir: string;
-let stores: MemoryStore[];
-beforeEach(() => {
-  dir = tempDir();
-  stores = [];
-});
-afterEach(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function openStore(overrides: Parameters<typeof open>[1] = {}, at = dir): Promise<MemoryStore> {
-  const store = await open(at, overrides);
-  stores.push(store);
-  return store;
-}
+const openStore = storeFixture((d) => (dir = d));
 
 function event(i: number, extra: Partial<NewPatch> = {}): NewPatch {
   return { vector: axis(16, i % 16), tier: tierOf(i), label: null, text: `event ${i}`, origin: 'feedback', ...extra };

@@ -1,26 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSrdError } from '../../src/errors.js';
 import { hashText, MemoryStore, type NewPatch } from '../../src/memory/index.js';
-import { axis, bits, Clock, journalPath, open, options, plain, randomUnit, rng, snapshotPath, space, T0, tempDir, tierOf } from './helpers.js';
+import { axis, bits, Clock, journalPath, open, options, plain, randomUnit, rng, snapshotPath, space, T0, tierOf, storeFixture } from './helpers.js';
 
 let dir: string;
-let stores: MemoryStore[];
-beforeEach(() => {
-  dir = tempDir();
-  stores = [];
-});
-afterEach(async () => {
-  await Promise.all(stores.map((s) => s.close()));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function openStore(overrides: Parameters<typeof open>[1] = {}): Promise<MemoryStore> {
-  const store = await open(dir, overrides);
-  stores.push(store);
-  return store;
-}
+const openStore = storeFixture((d) => (dir = d));
 
 function event(vector: Float32Array, extra: Partial<NewPatch> = {}): NewPatch {
   return { vector, tier: 'flagship', label: 'CODE', text: 'refactor this function', origin: 'prefix', ...extra };
@@ -270,8 +256,7 @@ describe('MemoryStore stats, export, clear and close', () => {
 
   it('creates the state dir and names its files user_memory.*', async () => {
     const nested = path.join(dir, 'nested', 'state');
-    const store = await open(nested);
-    stores.push(store);
+    const store = await openStore({}, nested);
     await store.append(event(axis(16, 0)));
     await store.compact();
     expect(fs.readdirSync(nested).sort()).toEqual(['user_memory.journal', 'user_memory.vctr']);
