@@ -4,16 +4,14 @@
 // paths.json) and then this file. Every CLI run is isolated: HOME and OPENCLAW_HOME point at a temp
 // dir, TMPDIR and XDG dirs live inside it, and PATH starts with Node 26's directory and keeps
 // nothing under the developer's real home.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { OPENCLAW_VERSION, explain, isolatedEnv, loadOpenclawPaths, runOpenclaw, type CliResult } from '../plugin/openclaw-harness.js';
 
-const PATHS_FILE = path.join(ROOT, '.cache', 'openclaw-e2e', 'paths.json');
-const OPENCLAW_VERSION = '2026.9.6';
 const DAEMON_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Output that means doctor could not use the gateway (protocol reference §5). */
@@ -25,93 +23,15 @@ const DOCTOR_GATEWAY_FAILURES = [
   'Channel status probe failed',
 ];
 
-interface CliResult {
-  args: string[];
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
 let node26: string;
 let openclawMjs: string;
 let home: string;
 let baseEnv: Record<string, string>;
 let daemon: RunningDaemon;
 
-function loadPaths(): { node: string; openclaw: string } {
-  if (!existsSync(PATHS_FILE)) {
-    throw new Error(`${PATHS_FILE} is missing: run \`node scripts/openclaw-e2e-setup.mjs\` (or \`npm run test:openclaw\`) first`);
-  }
-  const paths = JSON.parse(readFileSync(PATHS_FILE, 'utf8')) as { node?: string; openclaw?: string };
-  for (const key of ['node', 'openclaw'] as const) {
-    if (!paths[key] || !existsSync(paths[key])) throw new Error(`${PATHS_FILE}: ${key} (${paths[key]}) does not exist; rerun scripts/openclaw-e2e-setup.mjs`);
-  }
-  return paths as { node: string; openclaw: string };
-}
-
-/** The CLI's environment: nothing from the developer's home or OpenClaw setup leaks in. */
-function isolatedEnv(nodeBin: string, dir: string): Record<string, string> {
-  const realHome = os.homedir();
-  const systemPath = (process.env.PATH ?? '')
-    .split(path.delimiter)
-    .filter((p) => p !== '' && !(realHome && (p === realHome || p.startsWith(realHome + path.sep))));
-  const tmp = path.join(dir, 'tmp');
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
-  return {
-    HOME: dir,
-    USERPROFILE: dir,
-    OPENCLAW_HOME: dir,
-    TMPDIR: tmp,
-    XDG_CONFIG_HOME: path.join(dir, '.config'),
-    XDG_CACHE_HOME: path.join(dir, '.cache'),
-    XDG_DATA_HOME: path.join(dir, '.local', 'share'),
-    XDG_STATE_HOME: path.join(dir, '.local', 'state'),
-    PATH: [path.dirname(nodeBin), ...systemPath].join(path.delimiter),
-    LANG: 'C.UTF-8',
-    TERM: 'dumb',
-    NO_COLOR: '1',
-  };
-}
-
-/** Runs `node26 openclaw.mjs …args` with stdin from /dev/null; never rejects. */
+/** Runs `node26 openclaw.mjs …args` in the isolated env (stdin /dev/null); never rejects. */
 function openclaw(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(node26, [openclawMjs, ...args], {
-      cwd: home,
-      env: { ...baseEnv, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? 45_000);
-    const finish = (status: number | null, signal: NodeJS.Signals | null, extra = '') => {
-      clearTimeout(timer);
-      resolve({ args, status, signal, timedOut, stdout: stripAnsi(stdout), stderr: stripAnsi(stderr + extra), ms: Math.round(performance.now() - started) });
-    };
-    child.once('error', (err) => finish(null, null, `\n(spawn failed: ${err.message})`));
-    child.once('close', (status, signal) => finish(status, signal));
-  });
-}
-
-function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-}
-
-/** A failure message that shows exactly what the CLI did. */
-function explain(r: CliResult, note = ''): string {
-  const how = r.timedOut ? 'killed after timeout' : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
-  return `${note ? `${note}\n` : ''}$ openclaw ${r.args.join(' ')}\n→ ${how} in ${r.ms} ms\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+  return runOpenclaw({ node: node26, openclaw: openclawMjs }, args, { cwd: home, env: { ...baseEnv, ...options.env }, timeoutMs: options.timeoutMs ?? 45_000 });
 }
 
 /** The JSON document the CLI printed on stdout (`--json`). */
@@ -135,7 +55,7 @@ function target(): string[] {
 }
 
 beforeAll(async () => {
-  const paths = loadPaths();
+  const paths = loadOpenclawPaths();
   node26 = paths.node;
   openclawMjs = paths.openclaw;
   home = mkdtempSync(path.join(os.tmpdir(), 'srd-openclaw-home-'));
