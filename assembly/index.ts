@@ -57,6 +57,107 @@ export function scores(queryPtr: usize, matrixPtr: usize, rows: i32, dims: i32, 
   }
 }
 
+/** Rows per block of a column-major scan: 2,048 scores (8 KiB) stay in L1 while the used dims stream over them. */
+const COLUMN_BLOCK: i32 = 2048;
+
+/** out[i] += q · col[i] for i < n (one query dim's contribution to n row scores). */
+@inline
+function axpy(outPtr: usize, colPtr: usize, q: f32, n: i32): void {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const qv = f32x4.splat(q);
+    const end16 = n & ~15;
+    for (; i < end16; i += 16) {
+      const off = <usize>i << 2;
+      const o = outPtr + off;
+      const c = colPtr + off;
+      v128.store(o, f32x4.add(v128.load(o), f32x4.mul(qv, v128.load(c))));
+      v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(qv, v128.load(c, 16))), 16);
+      v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(qv, v128.load(c, 32))), 32);
+      v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(qv, v128.load(c, 48))), 48);
+    }
+    const end4 = n & ~3;
+    for (; i < end4; i += 4) {
+      const off = <usize>i << 2;
+      v128.store(outPtr + off, f32x4.add(v128.load(outPtr + off), f32x4.mul(qv, v128.load(colPtr + off))));
+    }
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    store<f32>(outPtr + off, load<f32>(outPtr + off) + q * load<f32>(colPtr + off));
+  }
+}
+
+/**
+ * out[i] += q0·c0[i] + q1·c1[i] + q2·c2[i] + q3·c3[i] for i < n: four query dims per pass over
+ * `out`, so its loads and stores are paid once per four columns instead of once per column.
+ */
+@inline
+function axpy4(outPtr: usize, c0: usize, c1: usize, c2: usize, c3: usize, q0: f32, q1: f32, q2: f32, q3: f32, n: i32): void {
+  let i: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v0 = f32x4.splat(q0);
+    const v1 = f32x4.splat(q1);
+    const v2 = f32x4.splat(q2);
+    const v3 = f32x4.splat(q3);
+    const end8 = n & ~7;
+    for (; i < end8; i += 8) {
+      const off = <usize>i << 2;
+      const o = outPtr + off;
+      const a = f32x4.add(f32x4.mul(v0, v128.load(c0 + off)), f32x4.mul(v1, v128.load(c1 + off)));
+      const b = f32x4.add(f32x4.mul(v2, v128.load(c2 + off)), f32x4.mul(v3, v128.load(c3 + off)));
+      v128.store(o, f32x4.add(v128.load(o), f32x4.add(a, b)));
+      const a2 = f32x4.add(f32x4.mul(v0, v128.load(c0 + off, 16)), f32x4.mul(v1, v128.load(c1 + off, 16)));
+      const b2 = f32x4.add(f32x4.mul(v2, v128.load(c2 + off, 16)), f32x4.mul(v3, v128.load(c3 + off, 16)));
+      v128.store(o, f32x4.add(v128.load(o, 16), f32x4.add(a2, b2)), 16);
+    }
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const part = (q0 * load<f32>(c0 + off) + q1 * load<f32>(c1 + off)) + (q2 * load<f32>(c2 + off) + q3 * load<f32>(c3 + off));
+    store<f32>(outPtr + off, load<f32>(outPtr + off) + part);
+  }
+}
+
+/**
+ * Writes `out[r] = dot(query, row r)` for every row r < rows of a COLUMN-major matrix: element
+ * (r, j) is at matrix + (j × stride + r) × 4, stride ≥ rows (the allocated row capacity, so rows
+ * can be appended in place). Query dims equal to 0 are skipped, so a sparse query (the local
+ * embedder sets 20–150 of 1024 dims) costs nnz × rows multiply-adds instead of dims × rows; a
+ * dense query costs the same as `scores`. Non-zero dims are taken four at a time (axpy4). Sums
+ * run in a different order than the row-major `scores` (results may differ in the last bits).
+ * out: rows float32.
+ */
+export function scoresColumns(queryPtr: usize, matrixPtr: usize, rows: i32, dims: i32, stride: i32, outPtr: usize): void {
+  const colBytes = <usize>stride << 2;
+  for (let r0: i32 = 0; r0 < rows; r0 += COLUMN_BLOCK) {
+    const n = min(COLUMN_BLOCK, rows - r0);
+    const out = outPtr + (<usize>r0 << 2);
+    const base = matrixPtr + (<usize>r0 << 2);
+    for (let i: i32 = 0; i < n; i++) store<f32>(out + (<usize>i << 2), 0);
+    // Up to three pending non-zero dims; the fourth triggers one fused pass.
+    let pending: i32 = 0;
+    let j0: i32 = 0, j1: i32 = 0, j2: i32 = 0;
+    for (let j: i32 = 0; j < dims; j++) {
+      if (load<f32>(queryPtr + (<usize>j << 2)) == 0) continue;
+      if (pending == 0) j0 = j;
+      else if (pending == 1) j1 = j;
+      else if (pending == 2) j2 = j;
+      else {
+        axpy4(out, base + <usize>j0 * colBytes, base + <usize>j1 * colBytes, base + <usize>j2 * colBytes, base + <usize>j * colBytes,
+          load<f32>(queryPtr + (<usize>j0 << 2)), load<f32>(queryPtr + (<usize>j1 << 2)),
+          load<f32>(queryPtr + (<usize>j2 << 2)), load<f32>(queryPtr + (<usize>j << 2)), n);
+        pending = 0;
+        continue;
+      }
+      pending++;
+    }
+    if (pending > 0) axpy(out, base + <usize>j0 * colBytes, load<f32>(queryPtr + (<usize>j0 << 2)), n);
+    if (pending > 1) axpy(out, base + <usize>j1 * colBytes, load<f32>(queryPtr + (<usize>j1 << 2)), n);
+    if (pending > 2) axpy(out, base + <usize>j2 * colBytes, load<f32>(queryPtr + (<usize>j2 << 2)), n);
+  }
+}
+
 /** Inserts (idx, score) into the descending top list of length `len` (capacity k). Returns new length. */
 @inline
 function insertTop(idxPtr: usize, scorePtr: usize, len: i32, k: i32, idx: i32, score: f32): i32 {

@@ -229,7 +229,7 @@ export class Daemon {
       const embedder = createEmbedder(next.config, { logger: this.logger });
       // A remote space's DNA is built in the background (RemoteSpace); never wait on the network here.
       const dna = embedder.embedSync ? await loadOrBuildDna(next.paths.stateDir, embedder, this.logger) : await findDna(next.paths.stateDir, embedder, this.logger);
-      const region = dna ? this.pool!.load(dna.data, dna.rows, dna.dims) : null;
+      const region = dna ? this.pool!.loadColumns(dna.data, dna.rows, dna.dims) : null;
       const memoryChanged = JSON.stringify(memorySettings(this.loaded.config)) !== JSON.stringify(memorySettings(next.config));
       if (JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) || JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)) {
         this.logger.warn('gateway.* and pool.* changes take effect after a restart; the rest of the new configuration is applied now');
@@ -260,12 +260,12 @@ export class Daemon {
     this.embedder = createEmbedder(config, { logger: this.logger });
     this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
     // Readiness does not wait for the workers: the DNA scan runs inline (KernelPool
-    // INLINE_SCAN_FLOATS) and Piscina queues a large scan until a worker is up. Booting them in
+    // INLINE_SCAN_WORK) and Piscina queues a large scan until a worker is up. Booting them in
     // the background takes ~100 ms off start-to-ready (issue 7); a worker that cannot start is logged.
     this.pool.warm().catch((err: Error) => this.logger.error({ err: err.message }, 'kernel workers failed to start; large scans will fail'));
     // A remote space's missing DNA is built in the background (openRemote); start-up never waits on the network.
     this.dna = this.embedder.embedSync ? await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger) : await findDna(this.loaded.paths.stateDir, this.embedder, this.logger);
-    this.dnaRegion = this.dna ? this.pool.load(this.dna.data, this.dna.rows, this.dna.dims) : null;
+    this.dnaRegion = this.dna ? this.pool.loadColumns(this.dna.data, this.dna.rows, this.dna.dims) : null;
     await this.openMemory(config);
     await this.openRemote(config);
     this.router = this.createRouter(config);
@@ -294,7 +294,7 @@ export class Daemon {
     if (!this.embedder || !sameSpace(this.embedder.space, space) || this.phase === 'draining' || this.phase === 'stopped') return;
     const dna = await readDnaFile(out, space);
     this.dna = dna;
-    this.dnaRegion = this.pool!.load(dna.data, dna.rows, dna.dims);
+    this.dnaRegion = this.pool!.loadColumns(dna.data, dna.rows, dna.dims);
     this.router = this.createRouter(this.loaded.config);
     this.logger.info({ dna: out, space: spaceId(space) }, 'DNA of the remote embedding space loaded; routing in that space now');
   }

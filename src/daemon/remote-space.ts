@@ -54,7 +54,7 @@ export class RemoteSpace {
       const local = new LocalEmbedder();
       localDna = await loadOrBuildDna(options.stateDir, local, logger);
       if (localDna) {
-        const region = pool.load(localDna.data, localDna.rows, localDna.dims);
+        const region = pool.loadColumns(localDna.data, localDna.rows, localDna.dims);
         // The configured dnaSimilarityThreshold is tuned for the remote space; the local space
         // uses the threshold calibrated into its own DNA file.
         router = new Router({

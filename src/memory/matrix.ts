@@ -21,8 +21,12 @@ export interface MemoryMatrix {
   dims: number;
   tiers: readonly Tier[];
   labels: readonly (Intent | null)[];
-  /** Decayed weight of each row at the store's now() when the view was taken (w0 · gamma^(ageDays/halfLifeDays)). */
-  weights: Float64Array;
+  /**
+   * Decayed weight of row `row` at the store's now() when the view was taken
+   * (w0 · gamma^(ageDays/halfLifeDays), Smart Router doc: time decay). Computed on demand, O(1):
+   * patch search needs it only for its top candidates, not for every row on every route.
+   */
+  weight(row: number): number;
   /** Patch ids (the store's sequence numbers). */
   ids: readonly number[];
   /** Bumps on every change of the live set (append, compaction, clear); weights may change without it. */
@@ -40,8 +44,7 @@ export class PatchMatrix {
   private labels: (Intent | null)[] = [];
   private ids: number[] = [];
   private rows = 0;
-  private cached: Omit<MemoryMatrix, 'weights'> | null = null;
-  private cachedWeights: { version: number; now: number; weights: Float64Array } | null = null;
+  private cached: Omit<MemoryMatrix, 'weight'> | null = null;
   /** Bumped by every push and reset. */
   version = 0;
 
@@ -84,13 +87,9 @@ export class PatchMatrix {
         version: this.version,
       };
     }
-    const cw = this.cachedWeights;
-    if (cw === null || cw.version !== this.version || cw.now !== now) {
-      const weights = new Float64Array(this.rows);
-      for (let i = 0; i < this.rows; i++) weights[i] = decayedWeight(this.w0[i] as number, now - (this.stamps[i] as number), decay.gamma, decay.halfLifeDays);
-      this.cachedWeights = { version: this.version, now, weights };
-    }
-    return { ...this.cached, weights: (this.cachedWeights as { weights: Float64Array }).weights };
+    const { w0, stamps } = this;
+    const { gamma, halfLifeDays } = decay;
+    return { ...this.cached, weight: (row) => decayedWeight(w0[row] as number, now - (stamps[row] as number), gamma, halfLifeDays) };
   }
 
   private write(p: Patch): void {

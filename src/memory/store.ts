@@ -232,8 +232,8 @@ export class MemoryStore {
 
   /**
    * Dense view for the kernel (see MemoryMatrix): vectors row-major, tiers, labels, ids, and
-   * weights decayed at now(). Cached per version: after an append only O(rows) bookkeeping is
-   * redone, never O(rows × dims); weights are recomputed (O(rows)) when now() has moved.
+   * weight(row) decayed at now(). Cached per version: after an append only O(rows) bookkeeping is
+   * redone, never O(rows × dims); otherwise O(1) (weights are computed per row on demand).
    */
   matrix(): MemoryMatrix {
     return this.grid.view(this.now(), this.options.timeDecay);

@@ -104,23 +104,52 @@ export interface IntentScores {
   tierProbability: Record<Tier, number>;
 }
 
-/** Folds row scores (one per DNA row, from the kernel) into per-intent scores. */
-export function intentScores(rowScores: Float32Array, dna: DnaModel): IntentScores {
-  const cosine = Object.fromEntries(INTENTS.map((i) => [i, -1])) as Record<Intent, number>;
-  for (let r = 0; r < dna.rows; r++) {
-    const label = dna.labels[r]!;
-    if (rowScores[r]! > cosine[label]) cosine[label] = rowScores[r]!;
+/** Per DNA model, computed once: each row's intent index in INTENTS, and the intents present. */
+interface RowIntents {
+  rowIntent: Uint8Array;
+  present: Intent[];
+}
+
+const rowIntentsCache = new WeakMap<DnaModel, RowIntents>();
+
+function rowIntents(dna: DnaModel): RowIntents {
+  let cached = rowIntentsCache.get(dna);
+  if (!cached) {
+    const rowIntent = Uint8Array.from(dna.labels, (label) => INTENTS.indexOf(label));
+    cached = { rowIntent, present: INTENTS.filter((i) => dna.labels.includes(i)) };
+    rowIntentsCache.set(dna, cached);
   }
-  const present = INTENTS.filter((i) => dna.labels.includes(i));
-  const max = Math.max(...present.map((i) => cosine[i]));
-  const exps = present.map((i) => Math.exp(dna.temperature * (cosine[i] - max)));
-  const total = exps.reduce((a, b) => a + b, 0);
-  const probability = Object.fromEntries(INTENTS.map((i) => [i, 0])) as Record<Intent, number>;
-  const tierProbability: Record<Tier, number> = { flagship: 0, lightweight: 0 };
-  present.forEach((i, n) => {
-    probability[i] = exps[n]! / total;
-    tierProbability[INTENT_TIER[i]] += probability[i];
+  return cached;
+}
+
+/**
+ * Folds row scores (one per DNA row, from the kernel) into per-intent scores: best cosine per
+ * intent, softmax(temperature × cosine) over the intents the DNA has (Smart Router doc: calibrated
+ * intent probability), tier probability = sum over its intents. O(rows + intents); on every route.
+ */
+export function intentScores(rowScores: Float32Array, dna: DnaModel): IntentScores {
+  const { rowIntent, present } = rowIntents(dna);
+  const best = INTENTS.map(() => -1);
+  for (let r = 0; r < dna.rows; r++) {
+    const s = rowScores[r]!;
+    const n = rowIntent[r]!;
+    if (s > best[n]!) best[n] = s;
+  }
+  const cosine = {} as Record<Intent, number>;
+  const probability = {} as Record<Intent, number>;
+  INTENTS.forEach((intent, n) => {
+    cosine[intent] = best[n]!;
+    probability[intent] = 0;
   });
-  const ranked = [...present].sort((a, b) => cosine[b] - cosine[a]);
+  let max = -Infinity;
+  for (const i of present) if (cosine[i] > max) max = cosine[i];
+  let total = 0;
+  for (const i of present) total += probability[i] = Math.exp(dna.temperature * (cosine[i] - max));
+  const tierProbability: Record<Tier, number> = { flagship: 0, lightweight: 0 };
+  for (const i of present) {
+    probability[i] /= total;
+    tierProbability[INTENT_TIER[i]] += probability[i];
+  }
+  const ranked = present.slice().sort((a, b) => cosine[b] - cosine[a]);
   return { cosine, probability, ranked, tierProbability };
 }

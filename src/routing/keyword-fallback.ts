@@ -56,7 +56,9 @@ function toMatcher(keyword: string): (text: string) => boolean {
   if (/[\p{Script=Han}]/u.test(keyword)) return (text) => text.includes(keyword);
   const escaped = keyword.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const re = new RegExp(`(?:^|[^\\p{L}\\p{N}])${escaped}(?=$|[^\\p{L}\\p{N}])`, 'u');
-  return (text) => re.test(text);
+  // The substring test first: most keywords are absent, and includes() is far cheaper than a
+  // Unicode regex (a fallback route ran ~200 of them).
+  return (text) => text.includes(keyword) && re.test(text);
 }
 
 /** A keyword verdict: the tier with more hits, and the keywords that decided it. */

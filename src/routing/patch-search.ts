@@ -22,7 +22,7 @@ const CANDIDATES = 32;
 /**
  * Patch search (DESIGN.md §2 step 4, §4): keeps the kernel's resident patch matrix in step with
  * the memory store (new rows appended in place, a full re-layout only after compaction or clear),
- * scans it in a worker for the top cosines, and re-ranks them by cosine × decayed weight.
+ * scans it (column-major, inline for sparse local queries, else in a worker) for the top cosines, and re-ranks them by cosine × decayed weight.
  * Patches of both tiers are always searched: a confident DNA match never hides a correction.
  */
 export class PatchSearch {
@@ -57,7 +57,7 @@ export class PatchSearch {
       const row = result.ids[i]!;
       if (row >= m.rows) continue; // appended after this view was taken
       const cosine = result.scores[i]!;
-      const weight = m.weights[row]!;
+      const weight = m.weight(row);
       const score = cosine * weight;
       if (!best || score > best.score) best = { id: m.ids[row]!, tier: m.tiers[row]!, label: m.labels[row]!, cosine, weight, score };
     }

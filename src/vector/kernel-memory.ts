@@ -72,6 +72,19 @@ export class KernelMemory {
     return { offset, rows, dims };
   }
 
+  /**
+   * Copies a row-major float32 matrix into the shared memory TRANSPOSED (column-major,
+   * columnStride = rows) and returns its region; the kernel then skips the dims a sparse query
+   * does not use (scoresColumns). `data.length` must equal rows × dims.
+   */
+  loadColumns(data: Float32Array, rows: number, dims: number): MatrixRegion {
+    if (data.length !== rows * dims) throw new TypeError(`matrix has ${data.length} floats, expected ${rows} × ${dims}`);
+    const offset = allocShared(this.memory, this.control, data.byteLength);
+    const m = new Float32Array(this.memory.buffer, offset, data.length);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < dims; j++) m[j * rows + r] = data[r * dims + j]!;
+    return { offset, rows, dims, columnStride: rows };
+  }
+
   /** Copies `vector` into row `row` of a resident matrix (row < the region's allocated rows). */
   write(region: MatrixRegion, row: number, vector: Float32Array): void {
     new Float32Array(this.memory.buffer, region.offset + row * region.dims * 4, region.dims).set(vector);

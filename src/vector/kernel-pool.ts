@@ -5,12 +5,13 @@ import type { KernelWorkerData, MatrixRegion, ScanResult, ScanTask } from './mes
 import { KernelScanner } from './scan.js';
 
 /**
- * Scans of at most this many floats (rows × dims) run inline on the calling thread. 65,536 floats
- * (64 rows of 1024 dims, the whole base DNA many times over) take ≤ 5 µs in the SIMD kernel,
- * while a Piscina round trip costs 40–200 µs and wakes two threads (bench section 2c). Larger
- * scans (user patches, big matrices) go to the workers so the event loop never stalls on them.
+ * Scans of at most this many multiply-adds run inline on the calling thread: rows × dims for a
+ * row-major matrix, rows × (non-zero query dims) for a column-major one (the user patches, which a
+ * sparse local-embedder query scans at ~100 of 1024 dims). 262,144 multiply-adds take ≈ 15–25 µs
+ * in the SIMD kernel, while a Piscina round trip costs 40–200 µs and wakes two threads (bench
+ * section 2c). Larger scans go to the workers so the event loop never stalls on them.
  */
-export const INLINE_SCAN_FLOATS = 65_536;
+export const INLINE_SCAN_WORK = 262_144;
 
 /**
  * Scans of at least this many floats (16 M: 16,384 rows of 1024 dims, ≥ 1.5 ms of kernel time) are
@@ -52,7 +53,7 @@ export class KernelPool {
     this.inline = new KernelScanner(module, this.memory.memory, this.memory.control);
     this.splitScanFloats = options.splitScanFloats ?? SPLIT_SCAN_FLOATS;
     this.piscina = new Piscina<ScanTask, ScanResult>({
-      filename: new URL('./kernel-worker.js', import.meta.url).href,
+      filename: new URL('../vector/kernel-worker.js', import.meta.url).href, // '../vector/': right from dist/vector/ and from the bundled dist/cli/main.js
       minThreads,
       maxThreads,
       idleTimeout: options.idleTimeout ?? 30_000,
@@ -66,12 +67,21 @@ export class KernelPool {
   }
 
   /**
-   * Scores `query` against a resident matrix: inline when rows × dims ≤ INLINE_SCAN_FLOATS, else in
-   * a worker. k ≤ rows; `all` also returns every row's score. Rejects if the pool is closed or the
-   * worker fails.
+   * Copies a row-major matrix once into the shared memory as column-major (see
+   * KernelMemory.loadColumns): for matrices scanned with sparse queries (the DNA, ~48 rows).
+   */
+  loadColumns(data: Float32Array, rows: number, dims: number): MatrixRegion {
+    return this.memory.loadColumns(data, rows, dims);
+  }
+
+  /**
+   * Scores `query` against a resident matrix (row- or column-major, see MatrixRegion): inline when
+   * its multiply-adds (scanWork) ≤ INLINE_SCAN_WORK, else in a worker, split by row range over all
+   * workers from SPLIT_SCAN_FLOATS. k ≤ rows; `all` also returns every row's score. Rejects if the
+   * pool is closed or the worker fails.
    */
   scan(query: Float32Array, matrix: MatrixRegion, k: number, all = false): Promise<ScanResult> {
-    if (matrix.rows * matrix.dims <= INLINE_SCAN_FLOATS) {
+    if (scanWork(query, matrix) <= INLINE_SCAN_WORK) {
       try {
         return Promise.resolve(this.inline.scan({ query, matrix, k, all }));
       } catch (err) {
@@ -93,7 +103,9 @@ export class KernelPool {
     const results = await Promise.all(
       starts.map((start) => {
         const rows = Math.min(step, matrix.rows - start);
-        const part: MatrixRegion = { offset: matrix.offset + start * matrix.dims * 4, rows, dims: matrix.dims };
+        const part: MatrixRegion = matrix.columnStride === undefined
+          ? { offset: matrix.offset + start * matrix.dims * 4, rows, dims: matrix.dims }
+          : { offset: matrix.offset + start * 4, rows, dims: matrix.dims, columnStride: matrix.columnStride };
         return this.piscina.run({ query, matrix: part, k: Math.min(k, rows), all });
       }),
     );
@@ -134,4 +146,15 @@ export class KernelPool {
   async close(): Promise<void> {
     await this.piscina.close({ force: true });
   }
+}
+
+/**
+ * Multiply-adds one scan of `query` over `matrix` costs: rows × dims row-major; rows × the query's
+ * non-zero dims column-major (the kernel's scoresColumns skips zero dims).
+ */
+export function scanWork(query: Float32Array, matrix: MatrixRegion): number {
+  if (matrix.columnStride === undefined) return matrix.rows * matrix.dims;
+  let nonZero = 0;
+  for (let j = 0; j < matrix.dims; j++) if (query[j] !== 0) nonZero++;
+  return matrix.rows * nonZero;
 }

@@ -21,6 +21,12 @@ export interface MatrixRegion {
   rows: number;
   /** Floats per row. */
   dims: number;
+  /**
+   * Set for a COLUMN-major matrix: element (row r, dim j) is at offset + (j × columnStride + r) × 4,
+   * columnStride ≥ rows being the allocated row capacity, so rows can be appended in place (the
+   * user-patch matrix). Absent: row-major, row r at offset + r × dims × 4.
+   */
+  columnStride?: number;
 }
 
 /** One scan: the query against one resident matrix. */

@@ -6,6 +6,7 @@ export interface KernelExports {
   scores(query: number, matrix: number, rows: number, dims: number, out: number): void;
   topK(scores: number, n: number, k: number, outIdx: number, outScore: number): number;
   search(query: number, matrix: number, rows: number, dims: number, k: number, outIdx: number, outScore: number): number;
+  scoresColumns(query: number, matrix: number, rows: number, dims: number, stride: number, out: number): void;
 }
 
 /**
@@ -28,7 +29,8 @@ export class KernelScanner {
   scan(task: ScanTask): ScanResult {
     const { query, matrix, all } = task;
     const k = Math.min(Math.max(task.k, 0), matrix.rows);
-    this.ensureScratch(matrix.dims, k, all ? matrix.rows : 0);
+    const columns = matrix.columnStride !== undefined;
+    this.ensureScratch(matrix.dims, k, all || columns ? matrix.rows : 0);
     const queryOff = this.scratch.offset;
     const idxOff = queryOff + align(this.scratch.dims * 4);
     const scoreOff = idxOff + align(this.scratch.k * 4);
@@ -37,10 +39,11 @@ export class KernelScanner {
     new Float32Array(buffer, queryOff, matrix.dims).set(query.subarray(0, matrix.dims));
     let n: number;
     let allScores: Float32Array | null = null;
-    if (all) {
-      this.kernel.scores(queryOff, matrix.offset, matrix.rows, matrix.dims, allOff);
+    if (all || columns) {
+      if (columns) this.kernel.scoresColumns(queryOff, matrix.offset, matrix.rows, matrix.dims, matrix.columnStride!, allOff);
+      else this.kernel.scores(queryOff, matrix.offset, matrix.rows, matrix.dims, allOff);
       n = this.kernel.topK(allOff, matrix.rows, k, idxOff, scoreOff);
-      allScores = new Float32Array(buffer, allOff, matrix.rows).slice();
+      if (all) allScores = new Float32Array(buffer, allOff, matrix.rows).slice();
     } else {
       n = this.kernel.search(queryOff, matrix.offset, matrix.rows, matrix.dims, k, idxOff, scoreOff);
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KernelPool } from '../../dist/vector/index.js';
+import { KernelPool, PatchIndex, scanWork, INLINE_SCAN_WORK } from '../../dist/vector/index.js';
 import { ROOT } from '../helpers/daemon.js';
 
 /** Deterministic PRNG so a failure reproduces. */
@@ -29,6 +29,21 @@ function reference(q: Float32Array, m: Float32Array, rows: number, dims: number)
   });
 }
 
+/** Column-major copy of a row-major matrix with `stride` ≥ rows floats per dim (stride − rows slots hold junk). */
+function columnMajor(m: Float32Array, rows: number, dims: number, stride: number): Float32Array {
+  const out = new Float32Array(stride * dims).fill(Number.NaN);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < dims; j++) out[j * stride + r] = m[r * dims + j]!;
+  return out;
+}
+
+/** A query with only `nonZero` of `dims` entries set (like the local embedder's). */
+function sparseQuery(dims: number, nonZero: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const q = new Float32Array(dims);
+  for (let i = 0; i < nonZero; i++) q[Math.floor((r() + 0.5) * dims) % dims] = r();
+  return q;
+}
+
 const SHAPES: Array<[number, number]> = [[0, 16], [1, 1], [1, 7], [3, 5], [17, 13], [64, 1024], [257, 1023], [100, 1030]];
 
 for (const build of ['simd', 'scalar'] as const) {
@@ -37,6 +52,7 @@ for (const build of ['simd', 'scalar'] as const) {
       scores(q: number, m: number, rows: number, dims: number, out: number): void;
       topK(s: number, n: number, k: number, idx: number, sc: number): number;
       search(q: number, m: number, rows: number, dims: number, k: number, idx: number, sc: number): number;
+      scoresColumns(q: number, m: number, rows: number, dims: number, stride: number, out: number): void;
     };
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 1024, shared: true });
     const file = path.join(ROOT, 'build', build === 'simd' ? 'kernel.wasm' : 'kernel-scalar.wasm');
@@ -53,6 +69,22 @@ for (const build of ['simd', 'scalar'] as const) {
       const want = reference(q, m, rows, dims);
       expect(got.length).toBe(rows);
       got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
+    });
+
+    it.each([...SHAPES, [4100, 9], [2049, 64]] as Array<[number, number]>)('column-major scores equal the reference within 1e-5 for %i rows × %i dims (dense and sparse queries)', (rows, dims) => {
+      const stride = rows + 3;
+      const m = randomMatrix(rows, dims, rows * 17 + dims);
+      new Float32Array(memory.buffer, M, stride * dims).set(columnMajor(m, rows, dims, stride));
+      for (const q of [randomMatrix(1, dims, dims + 1), sparseQuery(dims, Math.max(1, dims >> 3), dims + 2)]) {
+        new Float32Array(memory.buffer, Q, dims).set(q);
+        new Float32Array(memory.buffer, OUT, rows + 8).fill(Number.NaN);
+        kernel.scoresColumns(Q, M, rows, dims, stride, OUT);
+        const got = Array.from(new Float32Array(memory.buffer, OUT, rows));
+        const want = reference(q, m, rows, dims);
+        got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
+        // Nothing past `rows` is written.
+        expect(new Float32Array(memory.buffer, OUT + rows * 4, 1)[0]).toBeNaN();
+      }
     });
 
     it.each(SHAPES)('top-k and the fused search return the k best rows in order for %i × %i', (rows, dims) => {
@@ -118,7 +150,7 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
   it('splits a large scan by row range across both workers and merges exactly what one worker finds', async () => {
     const split = new KernelPool({ minThreads: 2, maxThreads: 2, splitScanFloats: 1 });
     try {
-      const rows = 1001, dims = 77;
+      const rows = 4001, dims = 77; // above INLINE_SCAN_WORK, so it goes to the workers
       const m = randomMatrix(rows, dims, 31);
       const region = split.load(m, rows, dims);
       const q = randomMatrix(1, dims, 32);
@@ -132,6 +164,74 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     } finally {
       await split.close();
     }
+  });
+
+  it('scans a column-major matrix inline for a sparse query and in workers (one or split) for a dense one, with the same answers', async () => {
+    const split = new KernelPool({ minThreads: 2, maxThreads: 2, splitScanFloats: 1 });
+    try {
+      const rows = 1500, dims = 1024, stride = 2048;
+      const m = randomMatrix(rows, dims, 41);
+      const base = split.load(columnMajor(m, rows, dims, stride), stride, dims);
+      const region = { ...base, rows, columnStride: stride };
+      const sparse = sparseQuery(dims, 100, 42);
+      const dense = randomMatrix(1, dims, 43);
+      expect(scanWork(sparse, region)).toBeLessThanOrEqual(INLINE_SCAN_WORK);
+      expect(scanWork(dense, region)).toBeGreaterThan(INLINE_SCAN_WORK);
+      for (const [q, tasks] of [[sparse, 0], [dense, 2]] as const) {
+        const want = reference(q, m, rows, dims).map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, 5);
+        const before = split.completedTasks;
+        const res = await split.scan(q, region, 5, true);
+        expect(split.completedTasks - before).toBe(tasks);
+        expect(Array.from(res.ids)).toEqual(want.map((w) => w.i));
+        Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - reference(q, m, rows, dims)[i]!)).toBeLessThan(1e-4));
+        const single = await split.scanInWorker(q, region, 5);
+        expect(Array.from(single.ids)).toEqual(want.map((w) => w.i));
+      }
+    } finally {
+      await split.close();
+    }
+  });
+
+  it('loadColumns (the DNA layout) scores like the row-major load, for sparse and dense queries', async () => {
+    const rows = 48, dims = 1024;
+    const m = randomMatrix(rows, dims, 61);
+    const byRows = pool.load(m, rows, dims);
+    const byColumns = pool.loadColumns(m, rows, dims);
+    expect(byColumns.columnStride).toBe(rows);
+    for (const q of [sparseQuery(dims, 60, 62), randomMatrix(1, dims, 63)]) {
+      const a = await pool.scan(q, byRows, 0, true);
+      const b = await pool.scan(q, byColumns, 0, true);
+      Array.from(b.all!).forEach((g, i) => expect(Math.abs(g - a.all![i]!)).toBeLessThan(1e-5));
+    }
+  });
+
+  it('PatchIndex: appended rows are found by the next scan, across growth, and a held view survives replace', async () => {
+    const dims = 64;
+    const index = new PatchIndex(pool, dims, 16);
+    const rows = 40;
+    const m = randomMatrix(rows, dims, 51);
+    for (let r = 0; r < rows; r++) {
+      index.append(m.subarray(r * dims, (r + 1) * dims));
+      const { matrix, release } = index.acquire();
+      const res = await pool.scan(m.subarray(r * dims, (r + 1) * dims), matrix, rows, true);
+      release();
+      expect(matrix.rows).toBe(r + 1);
+      const want = reference(m.subarray(r * dims, (r + 1) * dims), m, r + 1, dims);
+      Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
+    }
+    expect(() => index.append(new Float32Array(dims - 1))).toThrow(/63 dims, expected 64/);
+    // A scan holding the old slot keeps reading the old rows while replace lays out new ones.
+    const held = index.acquire();
+    const fresh = randomMatrix(3, dims, 52);
+    index.replace(fresh, 3);
+    const old = await pool.scan(m.subarray(0, dims), held.matrix, 1);
+    held.release();
+    expect(old.ids[0]).toBe(0);
+    const now = index.acquire();
+    expect(now.matrix.rows).toBe(3);
+    const res = await pool.scan(fresh.subarray(2 * dims, 3 * dims), now.matrix, 1);
+    now.release();
+    expect(res.ids[0]).toBe(2);
   });
 
   it('keeps earlier matrices valid after later loads grow the shared memory', async () => {

@@ -22,7 +22,7 @@ export function registerEval(program: Command): void {
       const pool = new KernelPool({ minThreads: 1, maxThreads: 1 });
       try {
         const dna = await loadOrBuildDna(paths.stateDir, embedder, logger);
-        const region = dna ? pool.load(dna.data, dna.rows, dna.dims) : null;
+        const region = dna ? pool.loadColumns(dna.data, dna.rows, dna.dims) : null;
         const router = new Router({
           config,
           embedder,
