@@ -11,6 +11,7 @@
 // row halves (sub-regions of the same matrix) with their top-5 merged on the main thread.
 
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { KernelPool } from '../dist/vector/kernel-pool.js';
 import { allocShared } from '../dist/vector/kernel-memory.js';
@@ -119,6 +120,13 @@ export async function runKernel({ native: peer, quick = false, log = console.err
   }
 
   const simd = instantiate('kernel.wasm', memory);
+  // Two bare threads reading one half each: the memory system's ceiling for the two-worker pool.
+  const floorThreads = [0, 1].map(() => new Worker(new URL('./lib/floor-worker.mjs', import.meta.url), { workerData: { memory, module: new WebAssembly.Module(readFileSync(path.join(ROOT, 'build', 'kernel.wasm'))) } }));
+  const floorHalves = (offset, count) => Promise.all(floorThreads.map((w, i) => new Promise((resolve) => {
+    const half = Math.ceil(count / 2);
+    w.once('message', resolve);
+    w.postMessage({ offset: offset + i * half * 4, count: i === 0 ? half : count - half });
+  })));
   const scalar = instantiate('kernel-scalar.wasm', memory);
   const jsIdx = new Int32Array(K);
   const jsScore = new Float32Array(K);
@@ -155,6 +163,7 @@ export async function runKernel({ native: peer, quick = false, log = console.err
       });
       // The floor reads the same N × 1024 floats with no multiply; reported as rows/s.
       variants.push({ name: 'bandwidth floor (sumFloats)', work: N, run: () => { last.floor = simd.sumFloats(matOff, N * DIMS); } });
+      variants.push({ name: 'bandwidth floor, 2 threads (halves)', work: N, async: true, run: async () => { last.floor2 = await floorHalves(matOff, N * DIMS); } });
       if (plain) {
         // A second, native floor: glibc memcmp of the shared matrix against its identical plain
         // copy reads 2 × N rows; rows/s counts both, so it is comparable with the rows above.
@@ -209,11 +218,13 @@ export async function runKernel({ native: peer, quick = false, log = console.err
         simdOverFloor: N >= 100_000 ? simdRate / med('bandwidth floor (sumFloats)') : null,
         simdOverMemcmp: N >= 100_000 && med('native read floor (memcmp)') ? simdRate / med('native read floor (memcmp)') : null,
         pool2OverPool1: N >= 100_000 ? med('pool.scan, 2 workers (row halves)') / med('pool.scan, 1 worker') : null,
+        floor2OverFloor1: N >= 100_000 ? med('bandwidth floor, 2 threads (halves)') / med('bandwidth floor (sumFloats)') : null,
         pool1OverSimd: med('pool.scan, 1 worker') / simdRate,
       },
     };
   }
   await pool.close();
+  await Promise.all(floorThreads.map((w) => w.terminate()));
   plain = null;
 
   const ratios = [];
@@ -226,6 +237,7 @@ export async function runKernel({ native: peer, quick = false, log = console.err
     if (r.simdOverFloor !== null) ratios.push({ N: n, ratio: 'SIMD / bandwidth floor (sumFloats)', value: times(r.simdOverFloor), goal: N >= 1_000_000 ? '≥ 0.8×' : '' });
     if (r.simdOverMemcmp !== null) ratios.push({ N: n, ratio: 'SIMD / native read floor (memcmp)', value: times(r.simdOverMemcmp), goal: '' });
     if (r.pool2OverPool1 !== null) ratios.push({ N: n, ratio: 'pool 2 workers / 1 worker', value: times(r.pool2OverPool1), goal: N >= 1_000_000 ? '≥ 1.7×' : '' });
+    if (r.floor2OverFloor1 !== null) ratios.push({ N: n, ratio: 'bandwidth floor 2 threads / 1 thread (the ceiling for the line above)', value: times(r.floor2OverFloor1), goal: '' });
     ratios.push({ N: n, ratio: 'pool.scan 1 worker / in-thread SIMD', value: times(r.pool1OverSimd), goal: '' });
   }
   return { rows, ratios, data };

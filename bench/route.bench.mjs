@@ -2,6 +2,8 @@
 //
 // Peer: a spawned echo server on the same `ws` stack (bench/echo-server.mjs) that answers every
 // `req` with its params as a `res`: the transport floor, measured by the same client code.
+// The daemon under test holds 1,500 user patches (taught over route.feedback first), as issue 7
+// asks; a second daemon without patches is measured alongside in (a) for reference.
 // (a) One connection, sequential `route` requests with generated messages, vs the echo server.
 //     Latency = send → matching res, recorded in ns in perf_hooks histograms (p50/p99/p99.9).
 // (b) 64 connections, open loop: requests are sent on a fixed schedule at the offered rate,
@@ -13,16 +15,14 @@
 //     bisected. The highest passing rate is "sustained". The same search runs against the echo
 //     server. A closed-loop run (64 connections × 1 request in flight) gives raw msgs/s too.
 
-import { readFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
 import { LocalEmbedder } from '../dist/embedding/local.js';
-import { allocShared } from '../dist/vector/kernel-memory.js';
-import { KernelPool } from '../dist/vector/kernel-pool.js';
+import { KernelPool, PatchIndex } from '../dist/vector/index.js';
 import { ms, mib, printTable, si, times } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
-import { BENCH_TOKEN, ROOT, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';
+import { BENCH_TOKEN, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';
 import { histogramMs } from './lib/stats.mjs';
-import { generateMessages, randomPhrases } from './lib/texts.mjs';
+import { generateMessages, prng, randomPhrases } from './lib/texts.mjs';
 
 const CONNECTIONS = 64;
 const P99_LIMIT_MS = 5;
@@ -204,10 +204,12 @@ function rateText(load) {
 }
 
 /**
- * Where the in-daemon time of one route goes, measured in this process on the same texts: the
- * local embedder, and the DNA scan (6 rows, as the packaged DNA has) done the daemon's way —
- * KernelPool.scan(query, region, 0, all=true), a Piscina round trip, back to back and after a
- * 1 ms pause — vs the same kernel instantiated in this thread. Sequential calls, ns histograms.
+ * Where the in-daemon time of one route goes, measured in this process on the same texts with the
+ * daemon's own parts: the local embedder; the DNA scan as the daemon does it (48 rows like the
+ * packaged DNA, column-major, KernelPool.scan inline); the user-patch scan as the daemon does it
+ * (PATCHES rows in a PatchIndex, column-major: inline for sparse queries, a worker above
+ * INLINE_SCAN_WORK); and, for comparison, the same patch rows row-major in a worker (Piscina round
+ * trip, back to back), the layout and dispatch used before. Sequential calls, ns histograms.
  */
 async function inProcessBreakdown(texts, count) {
   const embedder = new LocalEmbedder(1024);
@@ -221,36 +223,54 @@ async function inProcessBreakdown(texts, count) {
   }
   const pool = new KernelPool({ minThreads: 2, maxThreads: 2 });
   await pool.warm();
-  const rows = 6;
-  const dna = new Float32Array(rows * 1024).map((_, i) => Math.sin(i));
-  const region = pool.load(dna, rows, 1024);
-  const hPool = createHistogram();
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    await pool.scanInWorker(queries[i % queries.length], region, 0, true);
-    if (i >= 200) hPool.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
-  }
-  // Between two requests of one client the worker has gone to sleep (Atomics.wait) for a
-  // round trip; measure the scan after a 1 ms pause too, as the daemon meets it at low load.
-  const hPoolIdle = createHistogram();
-  for (let i = 0; i < Math.min(count, 1_000); i++) {
-    await new Promise((r) => setTimeout(r, 1));
-    const t0 = performance.now();
-    await pool.scanInWorker(queries[i % queries.length], region, 0, true);
-    hPoolIdle.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
-  }
-  const kernel = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(`${ROOT}/build/kernel.wasm`)), { env: { memory: pool.memory.memory } }).exports;
-  const scratch = allocShared(pool.memory.memory, pool.memory.control, 1024 * 4 + 64);
-  const hLocal = createHistogram();
-  for (let i = 0; i < count; i++) {
-    const t0 = performance.now();
-    new Float32Array(pool.memory.memory.buffer, scratch, 1024).set(queries[i % queries.length]);
-    kernel.scores(scratch, region.offset, rows, 1024, scratch + 4096);
-    new Float32Array(pool.memory.memory.buffer, scratch + 4096, rows).slice();
-    hLocal.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
-  }
+  const dims = 1024;
+  const rnd = prng(77);
+  const unitRows = (rows) => {
+    const m = new Float32Array(rows * dims).map(() => rnd() - 0.5);
+    for (let r = 0; r < rows; r++) {
+      const row = m.subarray(r * dims, (r + 1) * dims);
+      const norm = Math.hypot(...row);
+      for (let j = 0; j < dims; j++) row[j] /= norm;
+    }
+    return m;
+  };
+  const dna = pool.loadColumns(unitRows(48), 48, dims);
+  const patchRows = unitRows(PATCHES);
+  const index = new PatchIndex(pool, dims);
+  index.replace(patchRows, PATCHES);
+  const rowMajor = pool.load(patchRows, PATCHES, dims);
+  const timed = async (h, fn) => {
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      await fn(queries[i % queries.length]);
+      if (i >= 200) h.record(Math.max(1, Math.round((performance.now() - t0) * 1e6)));
+    }
+  };
+  const hDna = createHistogram();
+  await timed(hDna, (q) => pool.scan(q, dna, 0, true));
+  const hPatch = createHistogram();
+  const before = pool.completedTasks;
+  await timed(hPatch, async (q) => {
+    const { matrix, release } = index.acquire();
+    try {
+      await pool.scan(q, matrix, 32);
+    } finally {
+      release();
+    }
+  });
+  const patchInWorkerShare = (pool.completedTasks - before) / count;
+  const hOld = createHistogram();
+  await timed(hOld, (q) => pool.scanInWorker(q, rowMajor, 32));
+  const nonZero = queries.map((q) => q.reduce((a, x) => a + (x !== 0 ? 1 : 0), 0)).sort((a, b) => a - b);
   await pool.close();
-  return { embed: histogramMs(hEmbed), poolScan: histogramMs(hPool), poolScanAfterIdle: histogramMs(hPoolIdle), inThreadScan: histogramMs(hLocal) };
+  return {
+    embed: histogramMs(hEmbed),
+    dnaScan: histogramMs(hDna),
+    patchScan: histogramMs(hPatch),
+    patchScanInWorkerShare: patchInWorkerShare,
+    rowMajorPatchScanInWorker: histogramMs(hOld),
+    queryNonZeroDims: { p10: nonZero[Math.floor(nonZero.length * 0.1)], p50: nonZero[nonZero.length >> 1], p90: nonZero[Math.floor(nonZero.length * 0.9)] },
+  };
 }
 
 async function openConns(url, n, scopes) {
@@ -290,20 +310,22 @@ export async function runRoute({ quick = false, log = console.error }) {
   const blocks = 10;
   const stepOpts = quick ? { warmMs: 200, measureMs: 700, bisections: 2 } : { warmMs: 300, measureMs: 1500, bisections: 3 };
 
-  const daemon = await startDaemon();
+  // The daemon under test holds PATCHES user patches, as issue 7 specifies ("the local embedder,
+  // DNA and 1,500 patches"); a second daemon without any is the reference of 2a (stopped before 2b).
+  const daemon = await startDaemon({ config: { vectorStore: { compactionThreshold: PATCHES_COMPACTION_THRESHOLD } } });
   const echo = await startScript('echo-server.mjs');
-  // A second daemon holding PATCHES user patches, for 2a only (stopped before 2b).
-  let patched = await startDaemon({ config: { vectorStore: { compactionThreshold: PATCHES_COMPACTION_THRESHOLD } } });
+  let plain = await startDaemon();
   const data = { texts: texts.length, connections: CONNECTIONS, p99LimitMs: P99_LIMIT_MS, daemon: { kernel: daemon.kernel, threads: daemon.threads } };
   try {
-    const restRss = rssBytes(daemon.proc.pid);
-    const preload = await preloadPatches(patched.url, PATCHES);
+    const restRssEmpty = rssBytes(daemon.proc.pid);
+    const preload = await preloadPatches(daemon.url, PATCHES);
     log(`[route] preloaded ${PATCHES} user patches in ${ms(preload.ms)} (${si((PATCHES * 1000) / preload.ms)}/s, ${PRELOAD_CONNECTIONS} connections): ${preload.stats.patches} live, ${preload.stats.journalFsyncs} fsyncs, ${preload.stats.compactions} compactions`);
     if (preload.stats.patches !== PATCHES) throw new Error(`expected ${PATCHES} live patches after the preload, memory.stats says ${preload.stats.patches}`);
+    const restRss = rssBytes(daemon.proc.pid);
     // (a) one sequential client.
     const d1 = await GatewayConn.connect(daemon.url, BENCH_TOKEN);
     const e1 = await GatewayConn.connect(echo.url, BENCH_TOKEN);
-    const p1 = await GatewayConn.connect(patched.url, BENCH_TOKEN);
+    const p1 = await GatewayConn.connect(plain.url, BENCH_TOKEN);
     const decisionsInto = (sources, h) => (p) => {
       sources[p.source] = (sources[p.source] ?? 0) + 1;
       h.record(Math.max(1, Math.round(p.latencyMs * 1e6)));
@@ -319,27 +341,27 @@ export async function runRoute({ quick = false, log = console.error }) {
     await sequential(p1, 'route', paramsOf, 500, null, null);
     const hRoute = createHistogram();
     const hEcho = createHistogram();
-    const hPatched = createHistogram();
+    const hPlain = createHistogram();
     const per = Math.ceil(seqCount / blocks);
     const t0 = performance.now();
     for (let b = 0; b < blocks; b++) {
       // Alternate blocks so background noise lands on all three alike.
       await sequential(d1, 'route', (i) => paramsOf(b * per + i), per, hRoute, onPayload);
       await sequential(e1, 'route', (i) => paramsOf(b * per + i), per, hEcho, null);
-      await sequential(p1, 'route', (i) => paramsOf(b * per + i), per, hPatched, onPayloadP);
+      await sequential(p1, 'route', (i) => paramsOf(b * per + i), per, hPlain, onPayloadP);
     }
-    const patchedEnd = (await p1.call('memory.stats', {})).payload;
-    log(`[route] sequential: ${seqCount} routes + ${seqCount} echoes + ${seqCount} routes with ${PATCHES} patches in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)}, with patches ${JSON.stringify(sourcesP)} (${patchedEnd?.patches} live patches at the end)`);
+    const daemonEnd = (await d1.call('memory.stats', {})).payload;
+    log(`[route] sequential: ${seqCount} routes with ${PATCHES} patches + ${seqCount} echoes + ${seqCount} routes without patches in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)} (${daemonEnd?.patches} live patches at the end), without patches ${JSON.stringify(sourcesP)}`);
     const rRoute = histogramMs(hRoute);
     const rEcho = histogramMs(hEcho);
     const rIn = histogramMs(inDaemon);
-    const rPatched = histogramMs(hPatched);
+    const rPlain = histogramMs(hPlain);
     const rInP = histogramMs(inDaemonP);
     await d1.close();
     await e1.close();
     await p1.close();
-    await patched.stop();
-    patched = null;
+    await plain.stop();
+    plain = null;
 
     // (b) 64 connections.
     const dConns = await openConns(daemon.url, CONNECTIONS);
@@ -356,34 +378,31 @@ export async function runRoute({ quick = false, log = console.error }) {
     await Promise.all([...dConns, ...eConns].map((c) => c.close()));
 
     const seqRatios = { p50: rRoute.p50 / rEcho.p50, p99: rRoute.p99 / rEcho.p99, p999: rRoute.p999 / rEcho.p999 };
-    const patchRatios = {
-      overNoPatches: { p50: rPatched.p50 / rRoute.p50, p99: rPatched.p99 / rRoute.p99, p999: rPatched.p999 / rRoute.p999 },
-      overEcho: { p50: rPatched.p50 / rEcho.p50, p99: rPatched.p99 / rEcho.p99, p999: rPatched.p999 / rEcho.p999 },
+    const plainRatios = {
+      withOverWithout: { p50: rRoute.p50 / rPlain.p50, p99: rRoute.p99 / rPlain.p99, p999: rRoute.p999 / rPlain.p999 },
+      overEcho: { p50: rPlain.p50 / rEcho.p50, p99: rPlain.p99 / rEcho.p99, p999: rPlain.p999 / rEcho.p999 },
     };
     const loadRatio = eLoad.sustained ? dLoad.sustained / eLoad.sustained : null;
     const closedRatio = dClosed.msgsPerSec / eClosed.msgsPerSec;
     Object.assign(data, {
-      sequential: { count: seqCount, route: rRoute, echo: rEcho, inDaemonLatencyMs: rIn, sources, ratios: seqRatios },
-      withPatches: {
-        patches: PATCHES,
+      patches: {
+        count: PATCHES,
         compactionThreshold: PATCHES_COMPACTION_THRESHOLD,
         preload: { ms: preload.ms, perSec: (PATCHES * 1000) / preload.ms, connections: PRELOAD_CONNECTIONS, fsyncs: preload.stats.journalFsyncs, compactions: preload.stats.compactions },
-        livePatchesAtEnd: patchedEnd?.patches ?? null,
-        route: rPatched,
-        inDaemonLatencyMs: rInP,
-        sources: sourcesP,
-        patchHits: sourcesP.patch ?? 0,
-        ratios: patchRatios,
+        liveAtEnd: daemonEnd?.patches ?? null,
       },
+      sequential: { count: seqCount, route: rRoute, echo: rEcho, inDaemonLatencyMs: rIn, sources, patchHits: sources.patch ?? 0, ratios: seqRatios },
+      withoutPatches: { route: rPlain, inDaemonLatencyMs: rInP, sources: sourcesP, ratios: plainRatios },
       load: {
         daemon: { sustainedPerSec: dLoad.sustained, atSustained: dLoad.best, firstFailing: dLoad.firstFailing, steps: dLoad.steps, closedLoop: dClosed },
         echo: { sustainedPerSec: eLoad.sustained, atSustained: eLoad.best, firstFailing: eLoad.firstFailing, steps: eLoad.steps, closedLoop: eClosed },
         ratio: loadRatio,
         closedLoopRatio: closedRatio,
       },
-      rss: { daemonAtRestBytes: restRss, daemonUnderLoadPeakBytes: loadRss, echoUnderLoadPeakBytes: echoLoadRss },
+      rss: { daemonAtRestNoPatchesBytes: restRssEmpty, daemonAtRestBytes: restRss, daemonUnderLoadPeakBytes: loadRss, echoUnderLoadPeakBytes: echoLoadRss },
     });
 
+    const n = PATCHES.toLocaleString('en-US');
     const seqRows = [
       { metric: 'p50', route: ms(rRoute.p50), 'echo (floor)': ms(rEcho.p50), 'route / echo': times(seqRatios.p50), goal: '≤ 1.5×' },
       { metric: 'p99', route: ms(rRoute.p99), 'echo (floor)': ms(rEcho.p99), 'route / echo': times(seqRatios.p99), goal: '≤ 2×' },
@@ -391,29 +410,22 @@ export async function runRoute({ quick = false, log = console.error }) {
       { metric: 'mean', route: ms(rRoute.mean), 'echo (floor)': ms(rEcho.mean), 'route / echo': times(rRoute.mean / rEcho.mean), goal: '' },
       { metric: 'requests/s (1 client)', route: si(1000 / rRoute.mean), 'echo (floor)': si(1000 / rEcho.mean), 'route / echo': times(rEcho.mean / rRoute.mean), goal: '' },
       { metric: 'in-daemon latencyMs p50 / p99', route: `${ms(rIn.p50)} / ${ms(rIn.p99)}`, 'echo (floor)': '—', 'route / echo': '', goal: '' },
+      { metric: 'decisions from a user patch (source "patch")', route: `${sources.patch ?? 0} of ${seqCount.toLocaleString('en-US')}`, 'echo (floor)': '', 'route / echo': '', goal: '' },
       ...[['p50', 'p50'], ['p99', 'p99'], ['p99.9', 'p999']].map(([label, k]) => ({
-        metric: `${label} with ${PATCHES.toLocaleString('en-US')} user patches`,
-        route: ms(rPatched[k]),
+        metric: `${label} of a daemon WITHOUT user patches`,
+        route: ms(rPlain[k]),
         'echo (floor)': ms(rEcho[k]),
-        'route / echo': times(patchRatios.overEcho[k]),
+        'route / echo': times(plainRatios.overEcho[k]),
         goal: '',
-        'with / without patches': `${times(patchRatios.overNoPatches[k])} (vs ${ms(rRoute[k])})`,
+        [`with ${n} / without patches`]: times(plainRatios.withOverWithout[k]),
       })),
       {
-        metric: `in-daemon latencyMs p50 / p99 with ${PATCHES.toLocaleString('en-US')} patches`,
+        metric: 'in-daemon latencyMs p50 / p99 without patches',
         route: `${ms(rInP.p50)} / ${ms(rInP.p99)}`,
         'echo (floor)': '—',
         'route / echo': '',
         goal: '',
-        'with / without patches': `${times(rInP.p50 / rIn.p50)} / ${times(rInP.p99 / rIn.p99)}`,
-      },
-      {
-        metric: 'decisions from a user patch (source "patch")',
-        route: `${sourcesP.patch ?? 0} of ${seqCount.toLocaleString('en-US')}`,
-        'echo (floor)': '',
-        'route / echo': '',
-        goal: '',
-        'with / without patches': `without: ${sources.patch ?? 0}`,
+        [`with ${n} / without patches`]: `${times(rIn.p50 / rInP.p50)} / ${times(rIn.p99 / rInP.p99)}`,
       },
     ];
     const loadRows = [
@@ -448,29 +460,31 @@ export async function runRoute({ quick = false, log = console.error }) {
       },
       { metric: 'closed loop p50 / p99', daemon: `${ms(dClosed.latency.p50)} / ${ms(dClosed.latency.p99)}`, 'echo (floor)': `${ms(eClosed.latency.p50)} / ${ms(eClosed.latency.p99)}`, 'daemon / echo': '', goal: '' },
       { metric: 'RSS peak under this load (VmRSS)', daemon: mib(loadRss), 'echo (floor)': mib(echoLoadRss), 'daemon / echo': times(loadRss / echoLoadRss), goal: '' },
+      { metric: `daemon RSS at rest: with ${PATCHES.toLocaleString('en-US')} patches / before them`, daemon: `${mib(restRss)} / ${mib(restRssEmpty)}`, 'echo (floor)': '', 'daemon / echo': '', goal: '' },
     ];
     await Promise.all([daemon.stop(), echo.stop()]);
     const b = await inProcessBreakdown(texts, quick ? 2_000 : 5_000);
     data.breakdown = b;
+    const nz = b.queryNonZeroDims;
     const breakdownRows = [
       { step: 'local embedder, embedSync(text)', p50: ms(b.embed.p50), p99: ms(b.embed.p99), 'of route p50': share(b.embed.p50 / rRoute.p50) },
-      { step: 'DNA scan in a worker (KernelPool.scanInWorker, Piscina round trip, 6 rows), back to back', p50: ms(b.poolScan.p50), p99: ms(b.poolScan.p99), 'of route p50': share(b.poolScan.p50 / rRoute.p50) },
-      { step: 'same, after 1 ms idle (worker asleep, as between requests)', p50: ms(b.poolScanAfterIdle.p50), p99: ms(b.poolScanAfterIdle.p99), 'of route p50': share(b.poolScanAfterIdle.p50 / rRoute.p50) },
-      { step: 'same scan inline, kernel in this thread (what the daemon does for tiny scans)', p50: ms(b.inThreadScan.p50), p99: ms(b.inThreadScan.p99), 'of route p50': share(b.inThreadScan.p50 / rRoute.p50) },
+      { step: 'DNA scan, 48 rows column-major, inline (as the daemon does)', p50: ms(b.dnaScan.p50), p99: ms(b.dnaScan.p99), 'of route p50': share(b.dnaScan.p50 / rRoute.p50) },
+      { step: `user-patch scan, ${PATCHES.toLocaleString('en-US')} rows column-major, top-32 (as the daemon does; ${share(b.patchScanInWorkerShare)} went to a worker); query non-zero dims p10/p50/p90 ${nz.p10}/${nz.p50}/${nz.p90} of 1024`, p50: ms(b.patchScan.p50), p99: ms(b.patchScan.p99), 'of route p50': share(b.patchScan.p50 / rRoute.p50) },
+      { step: 'same rows row-major in a worker (Piscina round trip; the layout used before)', p50: ms(b.rowMajorPatchScanInWorker.p50), p99: ms(b.rowMajorPatchScanInWorker.p99), 'of route p50': share(b.rowMajorPatchScanInWorker.p50 / rRoute.p50) },
       { step: 'whole route in the daemon (its latencyMs)', p50: ms(rIn.p50), p99: ms(rIn.p99), 'of route p50': share(rIn.p50 / rRoute.p50) },
       { step: 'echo round trip (transport floor)', p50: ms(rEcho.p50), p99: ms(rEcho.p99), 'of route p50': share(rEcho.p50 / rRoute.p50) },
     ];
     return { seqRows, loadRows, breakdownRows, data };
   } finally {
-    await Promise.all([daemon.stop(), echo.stop(), patched?.stop()]);
+    await Promise.all([daemon.stop(), echo.stop(), plain?.stop()]);
   }
 }
 
 /** Prints the route tables. */
 export function printRoute(result) {
   const s = result.data.sequential;
-  const p = result.data.withPatches;
-  printTable(`2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; sources ${JSON.stringify(s.sources)}; with ${p.patches.toLocaleString('en-US')} user patches: a second daemon, compactionThreshold ${p.compactionThreshold.toLocaleString('en-US')}, sources ${JSON.stringify(p.sources)}, ${p.livePatchesAtEnd?.toLocaleString('en-US')} live patches at the end)`, result.seqRows);
+  const p = result.data.patches;
+  printTable(`2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; the daemon holds ${p.count.toLocaleString('en-US')} user patches (compactionThreshold ${p.compactionThreshold.toLocaleString('en-US')}, ${p.liveAtEnd?.toLocaleString('en-US')} live at the end), sources ${JSON.stringify(s.sources)}; a second daemon without patches: sources ${JSON.stringify(result.data.withoutPatches.sources)})`, result.seqRows);
   printTable(`2b. ${CONNECTIONS} connections, open loop (send → res; a rate passes with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, ≥ 95% answered; a failing rate is retried once)`, result.loadRows);
   printTable('2c. where a route\'s time goes (measured in the bench process, sequential, same texts)', result.breakdownRows);
 }
