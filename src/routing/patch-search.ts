@@ -16,6 +16,9 @@ export interface PatchHit {
   score: number;
 }
 
+/** New rows synced by appending; more (a first load) are laid out in one replace. */
+const APPEND_AT_MOST = 64;
+
 /** Candidates taken by cosine before re-ranking by decayed weight. */
 const CANDIDATES = 32;
 
@@ -69,7 +72,8 @@ export class PatchSearch {
     const m = this.store.matrix();
     if (m.version === this.syncedVersion) return m;
     const synced = this.syncedIds;
-    const appendOnly = synced.length <= m.rows && synced.every((id, i) => m.ids[i] === id);
+    // A few new rows are appended in place; a first load, compaction or clear is laid out anew.
+    const appendOnly = synced.length > 0 && synced.length <= m.rows && m.rows - synced.length <= APPEND_AT_MOST && synced.every((id, i) => m.ids[i] === id);
     if (appendOnly) {
       for (let r = synced.length; r < m.rows; r++) this.index.append(m.data.subarray(r * m.dims, (r + 1) * m.dims));
     } else {

@@ -81,7 +81,7 @@ export class KernelPool {
    * pool is closed or the worker fails.
    */
   scan(query: Float32Array, matrix: MatrixRegion, k: number, all = false): Promise<ScanResult> {
-    if (scanWork(query, matrix) <= INLINE_SCAN_WORK) {
+    if (scanWork(query, matrix, this.memory.memory) <= INLINE_SCAN_WORK) {
       try {
         return Promise.resolve(this.inline.scan({ query, matrix, k, all }));
       } catch (err) {
@@ -89,7 +89,7 @@ export class KernelPool {
       }
     }
     const parts = Math.min(this.piscina.options.maxThreads, matrix.rows);
-    if (parts > 1 && matrix.rows * matrix.dims >= this.splitScanFloats) return this.scanSplit(query, matrix, k, all, parts);
+    if (parts > 1 && !matrix.inverted && matrix.rows * matrix.dims >= this.splitScanFloats) return this.scanSplit(query, matrix, k, all, parts);
     return this.piscina.run({ query, matrix, k, all });
   }
 
@@ -150,11 +150,21 @@ export class KernelPool {
 
 /**
  * Multiply-adds one scan of `query` over `matrix` costs: rows × dims row-major; rows × the query's
- * non-zero dims column-major (the kernel's scoresColumns skips zero dims).
+ * non-zero dims column-major (the kernel's scoresColumns skips zero dims); for inverted lists, the
+ * entries of the query's non-zero dims (read from `memory`) plus the column-major rows after them.
  */
-export function scanWork(query: Float32Array, matrix: MatrixRegion): number {
+export function scanWork(query: Float32Array, matrix: MatrixRegion, memory?: WebAssembly.Memory): number {
   if (matrix.columnStride === undefined) return matrix.rows * matrix.dims;
+  const inv = matrix.inverted;
+  const colStart = inv && memory ? new Int32Array(memory.buffer, inv.colStart, matrix.dims + 1) : null;
   let nonZero = 0;
-  for (let j = 0; j < matrix.dims; j++) if (query[j] !== 0) nonZero++;
-  return matrix.rows * nonZero;
+  let listed = 0;
+  for (let j = 0; j < matrix.dims; j++) {
+    if (query[j] === 0) continue;
+    nonZero++;
+    if (colStart) listed += colStart[j + 1]! - colStart[j]!;
+  }
+  // Without the memory to read list lengths from, assume every list as long as the rows.
+  if (inv && !colStart) listed = inv.rows * nonZero;
+  return listed + (matrix.rows - (inv?.rows ?? 0)) * nonZero;
 }

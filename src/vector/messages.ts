@@ -27,6 +27,30 @@ export interface MatrixRegion {
    * user-patch matrix). Absent: row-major, row r at offset + r × dims × 4.
    */
   columnStride?: number;
+  /**
+   * Set (with columnStride) when the first `inverted.rows` rows are kept as inverted lists (the
+   * user patches of a sparse embedding space); the column-major part at `offset` then holds rows
+   * inverted.rows … rows − 1 (its column entry 0 is matrix row inverted.rows).
+   */
+  inverted?: InvertedLists;
+}
+
+/**
+ * Rows as inverted (compressed sparse column) lists in the shared memory: for dim j, entries
+ * colStart[j] … colStart[j + 1] − 1 of rowIdx / values are the rows whose dim j is non-zero and
+ * that value (kernel: scoresInverted).
+ */
+export interface InvertedLists {
+  /** Rows held in the lists. */
+  rows: number;
+  /** Byte offset of dims + 1 int32. */
+  colStart: number;
+  /** Byte offset of `entries` int32 row numbers. */
+  rowIdx: number;
+  /** Byte offset of `entries` float32 values. */
+  values: number;
+  /** Total entries (colStart[dims]). */
+  entries: number;
 }
 
 /** One scan: the query against one resident matrix. */

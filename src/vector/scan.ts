@@ -1,5 +1,5 @@
 import { allocShared } from './kernel-memory.js';
-import type { ScanResult, ScanTask } from './messages.js';
+import type { MatrixRegion, ScanResult, ScanTask } from './messages.js';
 
 /** The kernel's exports (assembly/index.ts). Pointers are byte offsets into the shared memory. */
 export interface KernelExports {
@@ -7,6 +7,7 @@ export interface KernelExports {
   topK(scores: number, n: number, k: number, outIdx: number, outScore: number): number;
   search(query: number, matrix: number, rows: number, dims: number, k: number, outIdx: number, outScore: number): number;
   scoresColumns(query: number, matrix: number, rows: number, dims: number, stride: number, out: number): void;
+  scoresInverted(query: number, dims: number, colStart: number, rowIdx: number, values: number, rows: number, out: number): void;
 }
 
 /**
@@ -40,7 +41,7 @@ export class KernelScanner {
     let n: number;
     let allScores: Float32Array | null = null;
     if (all || columns) {
-      if (columns) this.kernel.scoresColumns(queryOff, matrix.offset, matrix.rows, matrix.dims, matrix.columnStride!, allOff);
+      if (columns) this.scoreColumns(queryOff, matrix, allOff);
       else this.kernel.scores(queryOff, matrix.offset, matrix.rows, matrix.dims, allOff);
       n = this.kernel.topK(allOff, matrix.rows, k, idxOff, scoreOff);
       if (all) allScores = new Float32Array(buffer, allOff, matrix.rows).slice();
@@ -52,6 +53,14 @@ export class KernelScanner {
       scores: new Float32Array(buffer, scoreOff, n).slice(),
       all: allScores,
     };
+  }
+
+  /** Column-major scores into `out`, the inverted lists first when the matrix has them. */
+  private scoreColumns(queryOff: number, matrix: MatrixRegion, out: number): void {
+    const inv = matrix.inverted;
+    const head = inv ? inv.rows : 0;
+    if (inv) this.kernel.scoresInverted(queryOff, matrix.dims, inv.colStart, inv.rowIdx, inv.values, inv.rows, out);
+    if (matrix.rows > head) this.kernel.scoresColumns(queryOff, matrix.offset, matrix.rows - head, matrix.dims, matrix.columnStride!, out + head * 4);
   }
 
   private ensureScratch(dims: number, k: number, rows: number): void {

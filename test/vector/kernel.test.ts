@@ -220,6 +220,7 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
       Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
     }
     expect(() => index.append(new Float32Array(dims - 1))).toThrow(/63 dims, expected 64/);
+    expect(index.layout).toBe('dense'); // random rows: every value non-zero
     // A scan holding the old slot keeps reading the old rows while replace lays out new ones.
     const held = index.acquire();
     const fresh = randomMatrix(3, dims, 52);
@@ -232,6 +233,48 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     const res = await pool.scan(fresh.subarray(2 * dims, 3 * dims), now.matrix, 1);
     now.release();
     expect(res.ids[0]).toBe(2);
+  });
+
+  it('PatchIndex keeps sparse rows as inverted lists plus a column-major tail; scans agree with the reference inline and in a worker, across rebuilds', async () => {
+    const dims = 1024;
+    const index = new PatchIndex(pool, dims);
+    const rows = 600;
+    const m = new Float32Array(rows * dims);
+    for (let r = 0; r < rows; r++) m.set(sparseQuery(dims, 60, 1000 + r), r * dims);
+    const queries = [sparseQuery(dims, 66, 7), m.slice(5 * dims, 6 * dims), randomMatrix(1, dims, 8)];
+    let held: ReturnType<PatchIndex['acquire']> | null = null;
+    for (let r = 0; r < rows; r++) {
+      index.append(m.subarray(r * dims, (r + 1) * dims));
+      if (r === 300) held = index.acquire(); // 257 rows in the lists, 44 in the tail
+      if (![0, 255, 256, 300, 512, 513, rows - 1].includes(r)) continue;
+      const { matrix, release } = index.acquire();
+      try {
+        expect(matrix.rows).toBe(r + 1);
+        // The tail holds up to 256 rows; the append that finds it full rebuilds the lists with every row.
+        expect(matrix.inverted?.rows ?? 0).toBe(r < 256 ? 0 : r < 513 ? 257 : 514);
+        for (const q of queries) {
+          const want = reference(q, m, r + 1, dims);
+          const inline = await pool.scan(q, matrix, 5, true);
+          Array.from(inline.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
+          const worker = await pool.scanInWorker(q, matrix, 5, true);
+          expect(Array.from(worker.ids)).toEqual(Array.from(inline.ids));
+        }
+      } finally {
+        release();
+      }
+    }
+    expect(index.layout).toBe('sparse');
+    // A view taken before two rebuilds still reads the rows it was taken with.
+    const old = await pool.scanInWorker(queries[1]!, held!.matrix, 301, true);
+    held!.release();
+    const want = reference(queries[1]!, m, 301, dims);
+    Array.from(old.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
+    // A dense replace switches the layout; an empty one goes back to sparse.
+    index.replace(randomMatrix(10, dims, 9), 10);
+    expect(index.layout).toBe('dense');
+    index.replace(new Float32Array(0), 0);
+    expect(index.layout).toBe('sparse');
+    expect(index.acquire().matrix.rows).toBe(0);
   });
 
   it('keeps earlier matrices valid after later loads grow the shared memory', async () => {
