@@ -207,9 +207,9 @@ function rateText(load) {
  * Where the in-daemon time of one route goes, measured in this process on the same texts with the
  * daemon's own parts: the local embedder; the DNA scan as the daemon does it (48 rows like the
  * packaged DNA, column-major, KernelPool.scan inline); the user-patch scan as the daemon does it
- * (PATCHES rows in a PatchIndex, column-major: inline for sparse queries, a worker above
- * INLINE_SCAN_WORK); and, for comparison, the same patch rows row-major in a worker (Piscina round
- * trip, back to back), the layout and dispatch used before. Sequential calls, ns histograms.
+ * (PATCHES local-embedder vectors in a PatchIndex: inverted lists, inline unless the scan's work
+ * exceeds INLINE_SCAN_WORK); and, for comparison, the same patch rows row-major in a worker
+ * (Piscina round trip, back to back), the layout and dispatch used before. Sequential calls.
  */
 async function inProcessBreakdown(texts, count) {
   const embedder = new LocalEmbedder(1024);
@@ -235,7 +235,10 @@ async function inProcessBreakdown(texts, count) {
     return m;
   };
   const dna = pool.loadColumns(unitRows(48), 48, dims);
-  const patchRows = unitRows(PATCHES);
+  // Patches as the daemon gets them: local-embedder vectors of random-word texts (as preloaded).
+  const nextText = randomPhrases(23);
+  const patchRows = new Float32Array(PATCHES * dims);
+  for (let r = 0; r < PATCHES; r++) patchRows.set(embedder.embedSync(nextText()), r * dims);
   const index = new PatchIndex(pool, dims);
   index.replace(patchRows, PATCHES);
   const rowMajor = pool.load(patchRows, PATCHES, dims);
@@ -268,6 +271,7 @@ async function inProcessBreakdown(texts, count) {
     dnaScan: histogramMs(hDna),
     patchScan: histogramMs(hPatch),
     patchScanInWorkerShare: patchInWorkerShare,
+    patchLayout: index.layout,
     rowMajorPatchScanInWorker: histogramMs(hOld),
     queryNonZeroDims: { p10: nonZero[Math.floor(nonZero.length * 0.1)], p50: nonZero[nonZero.length >> 1], p90: nonZero[Math.floor(nonZero.length * 0.9)] },
   };
@@ -469,7 +473,7 @@ export async function runRoute({ quick = false, log = console.error }) {
     const breakdownRows = [
       { step: 'local embedder, embedSync(text)', p50: ms(b.embed.p50), p99: ms(b.embed.p99), 'of route p50': share(b.embed.p50 / rRoute.p50) },
       { step: 'DNA scan, 48 rows column-major, inline (as the daemon does)', p50: ms(b.dnaScan.p50), p99: ms(b.dnaScan.p99), 'of route p50': share(b.dnaScan.p50 / rRoute.p50) },
-      { step: `user-patch scan, ${PATCHES.toLocaleString('en-US')} rows column-major, top-32 (as the daemon does; ${share(b.patchScanInWorkerShare)} went to a worker); query non-zero dims p10/p50/p90 ${nz.p10}/${nz.p50}/${nz.p90} of 1024`, p50: ms(b.patchScan.p50), p99: ms(b.patchScan.p99), 'of route p50': share(b.patchScan.p50 / rRoute.p50) },
+      { step: `user-patch scan, ${PATCHES.toLocaleString('en-US')} rows, top-32, as the daemon does (PatchIndex layout "${b.patchLayout}"; ${share(b.patchScanInWorkerShare)} went to a worker); query non-zero dims p10/p50/p90 ${nz.p10}/${nz.p50}/${nz.p90} of 1024`, p50: ms(b.patchScan.p50), p99: ms(b.patchScan.p99), 'of route p50': share(b.patchScan.p50 / rRoute.p50) },
       { step: 'same rows row-major in a worker (Piscina round trip; the layout used before)', p50: ms(b.rowMajorPatchScanInWorker.p50), p99: ms(b.rowMajorPatchScanInWorker.p99), 'of route p50': share(b.rowMajorPatchScanInWorker.p50 / rRoute.p50) },
       { step: 'whole route in the daemon (its latencyMs)', p50: ms(rIn.p50), p99: ms(rIn.p99), 'of route p50': share(rIn.p50 / rRoute.p50) },
       { step: 'echo round trip (transport floor)', p50: ms(rEcho.p50), p99: ms(rEcho.p99), 'of route p50': share(rEcho.p50 / rRoute.p50) },
