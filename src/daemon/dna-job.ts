@@ -120,7 +120,7 @@ export class DnaBuildJob {
     const { logger, config, out } = this.options;
     logger.info({ space: this.state.space, out, attempt: this.state.attempts }, 'building DNA for the remote embedding space in the background; routing uses the fallback meanwhile');
     const workerData: DnaBuildWorkerData = { config, out, seedDir: this.options.seedDir ?? path.join(packageRoot(), 'dna', 'seed') };
-    const worker = new Worker(new URL('./dna-build-worker.js', import.meta.url), { workerData });
+    const worker = new Worker(new URL('../daemon/dna-build-worker.js', import.meta.url), { workerData }); // '../daemon/': right from dist/daemon/ and from the bundled dist/cli/main.js
     this.worker = worker;
     let settled = false;
     worker.on('message', (msg: DnaBuildWorkerMessage) => {

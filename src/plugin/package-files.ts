@@ -3,9 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PLUGIN_MANIFEST, pluginPackageJson } from './manifest.js';
 
-/** The plugin root: the directory this module was built into (dist/plugin/ of the package). */
+/**
+ * The plugin root: dist/plugin/ of the package. Resolved as '../plugin' so it is right both from
+ * this module's own dist/plugin/ file and from the CLI bundle (dist/cli/main.js) that inlines it.
+ */
 export function pluginDir(): string {
-  return path.dirname(fileURLToPath(import.meta.url));
+  return path.dirname(fileURLToPath(new URL('../plugin/package-files.js', import.meta.url)));
 }
 
 /** The version of the smart-routerd package holding `dir` (dist/plugin → ../../package.json). */
