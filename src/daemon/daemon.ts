@@ -41,6 +41,8 @@ export class Daemon {
   private router: Router | null = null;
   private dna: DnaModel | null = null;
   private dnaRegion: MatrixRegion | null = null;
+  /** Set when the kernel workers failed to start (health then fails). */
+  private workerError: Error | null = null;
   private memory: MemoryStore | null = null;
   /** Local fallback and background DNA build of a remote embedding provider (null for `local`). */
   private remote: RemoteSpace | null = null;
@@ -117,6 +119,7 @@ export class Daemon {
       throw err;
     }
     daemon.phase = 'ready';
+    daemon.startWorkers();
     logger.info(
       {
         url: daemon.url,
@@ -127,7 +130,7 @@ export class Daemon {
         embedding: spaceId(daemon.embedder!.space),
         dna: daemon.dna?.path ?? null,
         kernel: daemon.pool!.flavour,
-        threads: daemon.pool!.threads,
+        threads: daemon.pool!.maxThreads,
       },
       `smart-routerd ready on ${daemon.url} in ${Math.round(performance.now())} ms`,
     );
@@ -256,13 +259,22 @@ export class Daemon {
     }
   }
 
+  /**
+   * Boots the kernel workers once the daemon is ready. Readiness does not wait for them: routes of
+   * the built-in embedder scan inline (KernelPool INLINE_SCAN_WORK), and Piscina queues a large
+   * scan until a worker is up; booting them during start-up competed for the CPU with it on 2
+   * cores (issue 7). A worker that cannot start is logged and makes `health` fail.
+   */
+  private startWorkers(): void {
+    this.pool?.warm().catch((err: Error) => {
+      this.workerError = err;
+      this.logger.error({ err: err.message }, 'kernel workers failed to start; large scans will fail');
+    });
+  }
+
   private async bringUp(config: Config): Promise<void> {
     this.embedder = createEmbedder(config, { logger: this.logger });
     this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
-    // Readiness does not wait for the workers: the DNA scan runs inline (KernelPool
-    // INLINE_SCAN_WORK) and Piscina queues a large scan until a worker is up. Booting them in
-    // the background takes ~100 ms off start-to-ready (issue 7); a worker that cannot start is logged.
-    this.pool.warm().catch((err: Error) => this.logger.error({ err: err.message }, 'kernel workers failed to start; large scans will fail'));
     // A remote space's missing DNA is built in the background (openRemote); start-up never waits on the network.
     this.dna = this.embedder.embedSync ? await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger) : await findDna(this.loaded.paths.stateDir, this.embedder, this.logger);
     this.dnaRegion = this.dna ? this.pool.loadColumns(this.dna.data, this.dna.rows, this.dna.dims) : null;
@@ -377,7 +389,8 @@ export class Daemon {
   /** `health`: the summary when routes can be answered, else UNAVAILABLE (truthful to `openclaw gateway health`). */
   private healthMethod(): Record<string, unknown> {
     if (this.phase !== 'ready' && this.phase !== 'reloading') throw new SrdError('SRD_ERR_NOT_READY', `smart-routerd is ${this.phase}`);
-    if (!this.pool || this.pool.threads === 0) throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd has no kernel workers');
+    if (!this.pool) throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd has no similarity kernel');
+    if (this.workerError) throw new SrdError('SRD_ERR_NOT_READY', `kernel workers failed to start: ${this.workerError.message}`);
     return this.healthSummary();
   }
 

@@ -1,8 +1,12 @@
 import os from 'node:os';
-import { Piscina } from 'piscina';
+import { createRequire } from 'node:module';
+import type { Piscina } from 'piscina';
 import { compileKernel, KernelMemory, type KernelFlavour } from './kernel-memory.js';
 import type { KernelWorkerData, MatrixRegion, ScanResult, ScanTask } from './messages.js';
 import { KernelScanner } from './scan.js';
+
+/** piscina is loaded with the pool's first worker scan, not at start-up (see KernelPool.piscina). */
+const require = createRequire(import.meta.url);
 
 /**
  * Scans of at most this many multiply-adds run inline on the calling thread: rows × dims for a
@@ -37,7 +41,8 @@ export interface KernelPoolOptions {
 export class KernelPool {
   readonly memory: KernelMemory;
   readonly flavour: KernelFlavour;
-  private readonly piscina: Piscina<ScanTask, ScanResult>;
+  private workers: Piscina<ScanTask, ScanResult> | null = null;
+  private readonly workerOptions: ConstructorParameters<typeof Piscina<ScanTask, ScanResult>>[0] & { minThreads: number; maxThreads: number };
   /** This thread's own kernel instance on the same shared memory, for tiny scans. */
   private readonly inline: KernelScanner;
   private readonly splitScanFloats: number;
@@ -52,13 +57,31 @@ export class KernelPool {
     const workerData: KernelWorkerData = { memory: this.memory.memory, control: this.memory.control, module };
     this.inline = new KernelScanner(module, this.memory.memory, this.memory.control);
     this.splitScanFloats = options.splitScanFloats ?? SPLIT_SCAN_FLOATS;
-    this.piscina = new Piscina<ScanTask, ScanResult>({
+    this.workerOptions = {
       filename: new URL('../vector/kernel-worker.js', import.meta.url).href, // '../vector/': right from dist/vector/ and from the bundled dist/cli/main.js
       minThreads,
       maxThreads,
       idleTimeout: options.idleTimeout ?? 30_000,
       workerData,
-    });
+    };
+  }
+
+  /**
+   * The Piscina pool, created on first use (warm() or the first worker scan): on 2 cores, booting
+   * the workers while the daemon loads competes with it (~20 ms of start-to-ready, issue 7), and
+   * inline scans need no worker at all.
+   */
+  private get piscina(): Piscina<ScanTask, ScanResult> {
+    if (!this.workers) {
+      const { Piscina: PiscinaPool } = require('piscina') as typeof import('piscina');
+      this.workers = new PiscinaPool<ScanTask, ScanResult>(this.workerOptions);
+    }
+    return this.workers;
+  }
+
+  /** Most worker threads the pool runs (pool.maxThreads). */
+  get maxThreads(): number {
+    return this.workerOptions.maxThreads;
   }
 
   /** Copies a matrix into the shared memory once; the region stays valid for the pool's life. */
@@ -88,7 +111,7 @@ export class KernelPool {
         return Promise.reject(err);
       }
     }
-    const parts = Math.min(this.piscina.options.maxThreads, matrix.rows);
+    const parts = Math.min(this.workerOptions.maxThreads, matrix.rows);
     if (parts > 1 && !matrix.inverted && matrix.rows * matrix.dims >= this.splitScanFloats) return this.scanSplit(query, matrix, k, all, parts);
     return this.piscina.run({ query, matrix, k, all });
   }
@@ -125,26 +148,26 @@ export class KernelPool {
     return this.piscina.run({ query, matrix, k, all });
   }
 
-  /** Resolves once the minimum number of workers are up (start-up readiness). */
+  /** Starts the workers and resolves once the minimum number of them answer a scan; rejects if one cannot start. */
   async warm(): Promise<void> {
     const probe = this.load(new Float32Array(1), 1, 1);
-    const runs = Array.from({ length: Math.max(1, this.piscina.options.minThreads) }, () => this.scanInWorker(new Float32Array(1), probe, 1));
+    const runs = Array.from({ length: Math.max(1, this.workerOptions.minThreads) }, () => this.scanInWorker(new Float32Array(1), probe, 1));
     await Promise.all(runs);
   }
 
   /** Worker tasks completed so far (inline scans are not counted). */
   get completedTasks(): number {
-    return this.piscina.completed;
+    return this.workers?.completed ?? 0;
   }
 
-  /** Number of live worker threads. */
+  /** Number of live worker threads (0 until the pool is first used). */
   get threads(): number {
-    return this.piscina.threads.length;
+    return this.workers?.threads.length ?? 0;
   }
 
   /** Stops all workers; pending scans reject. */
   async close(): Promise<void> {
-    await this.piscina.close({ force: true });
+    await this.workers?.close({ force: true });
   }
 }
 

@@ -63,7 +63,8 @@ export class PatchIndex {
     this.pool = pool;
     this.dims = dims;
     this.initialCapacity = Math.max(16, initialCapacity);
-    this.columns = this.slot(this.allocateColumns(this.initialCapacity));
+    // The index starts sparse (a dense layout is only ever entered through relayoutDense).
+    this.columns = this.slot(this.allocateColumns(Math.min(TAIL_ROWS, this.initialCapacity)));
   }
 
   /** Rows currently searchable. */
