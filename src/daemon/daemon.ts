@@ -154,7 +154,7 @@ export class Daemon {
     if (!this.router || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     const decision = await this.router.route(text, options);
     this.stats.record(decision);
-    this.decisions.add(text, decision);
+    this.decisions.add(decision.decisionId, text);
     return decision;
   }
 
@@ -168,11 +168,11 @@ export class Daemon {
   async feedback(params: RouteFeedbackParams): Promise<Record<string, unknown>> {
     let text = params.text;
     if (params.decisionId !== undefined) {
-      const logged = this.decisions.get(params.decisionId);
-      if (!logged) {
+      const logged = this.decisions.text(params.decisionId);
+      if (logged === undefined) {
         throw new SrdError('SRD_ERR_GATEWAY_REQUEST', `unknown decisionId ${params.decisionId} (only the last 10000 decisions are remembered); send {text, tier} instead`);
       }
-      text = logged.text;
+      text = logged;
     }
     const patch = await this.learn(text!, params.tier, params.label ?? null, params.origin ?? 'feedback');
     return { recorded: true, patchId: patch.id, tier: patch.tier, label: patch.label, textHash: patch.textHash, patches: this.memory!.size };

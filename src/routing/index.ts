@@ -8,5 +8,5 @@ export { buildDna, type DnaBuildReport } from './dna-build.js';
 export { buildSpaceDna, partialFile, type SpaceDnaOptions } from './dna-build-resumable.js';
 export { readSeed, parseLabelledJsonl, type LabelledText, type Seed } from './seed.js';
 export { evalReport, sliceFigures, expectedCalibrationError, type EvalReport, type EvalSample, type SliceFigures } from './metrics.js';
-export { DecisionLog, type LoggedDecision } from './decision-log.js';
+export { DecisionLog } from './decision-log.js';
 export { PatchSearch, type PatchHit } from './patch-search.js';
