@@ -185,7 +185,7 @@ export class PatchIndex {
     this.listedEntries = entries;
     this.count = rows.length;
     // The tail starts empty: a busy tail (a worker still reading it) is left alone.
-    if (this.columns.readers > 0 || this.columns.region.capacity !== TAIL_ROWS) this.switchColumns(TAIL_ROWS);
+    if (this.columns.readers > 0) this.switchColumns(TAIL_ROWS);
   }
 
   /** Dense mode: every row column-major in a slot with room to append. */
@@ -200,10 +200,14 @@ export class PatchIndex {
     this.count = rows;
   }
 
-  /** Makes a column block of exactly `capacity` rows active: the spare if free and that size, else a new one. */
+  /**
+   * Makes a column block of at least `capacity` rows active: the spare when no scan reads it and
+   * it is big enough (so compactions and rebuilds reuse two blocks instead of allocating anew; the
+   * shared memory is never freed), else a new one of exactly `capacity`.
+   */
   private switchColumns(capacity: number): void {
     let next = this.spareColumns;
-    if (!next || next.readers > 0 || next.region.capacity !== capacity) next = this.slot(this.allocateColumns(capacity));
+    if (!next || next.readers > 0 || next.region.capacity < capacity) next = this.slot(this.allocateColumns(capacity));
     this.spareColumns = this.columns;
     this.columns = next;
   }

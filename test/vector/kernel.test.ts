@@ -277,6 +277,25 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     expect(index.acquire().matrix.rows).toBe(0);
   });
 
+  it('PatchIndex reuses its two blocks: repeated compactions (replace) and rebuilds do not grow the shared memory', () => {
+    const dims = 256;
+    const index = new PatchIndex(pool, dims);
+    const dense = randomMatrix(300, dims, 71);
+    const sparse = new Float32Array(300 * dims);
+    for (let r = 0; r < 300; r++) sparse.set(sparseQuery(dims, 12, 2000 + r), r * dims);
+    const cycle = () => {
+      index.replace(dense, 300);
+      index.replace(sparse, 300);
+      for (let r = 0; r < 300; r++) index.append(sparse.subarray(r * dims, (r + 1) * dims));
+    };
+    cycle();
+    cycle();
+    const used = pool.memory.usedBytes;
+    for (let i = 0; i < 5; i++) cycle();
+    expect(pool.memory.usedBytes).toBe(used);
+    expect(index.rows).toBe(600);
+  });
+
   it('keeps earlier matrices valid after later loads grow the shared memory', async () => {
     const a = randomMatrix(4, 8, 1);
     const ra = pool.load(a, 4, 8);
