@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { STRUCTURAL_FEATURES } from '../../src/embedding/features.js';
 import { extractFeatures, hash32, LocalEmbedder, LOCAL_MODEL } from '../../src/embedding/index.js';
+import { mulberry32 } from '../helpers/random.js'; // the fuzz corpus is the same on every machine
 
 // Golden vectors of the built-in local embedder. Stored user patches and the packaged DNA hold
 // vectors made by LOCAL_MODEL, so a change of even one output bit (feature order, float rounding,
@@ -119,18 +120,6 @@ const TRICKY: Array<[name: string, text: string]> = [
   ['assign', 'x = 5; y := [1]; z += "s"'],
   ['keywords upper', 'PUBLIC STATIC VOID Function Return'],
 ];
-
-/** Deterministic PRNG (mulberry32) so the fuzz corpus is the same on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pieces the fuzz strings are glued from: each family of the tokeniser and the shapes, and Unicode corners. */
 const FUZZ_PIECES = [

@@ -40,17 +40,8 @@ export class Clock {
   }
 }
 
-/** mulberry32: deterministic vectors so a failing run can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (test/helpers/random.ts): deterministic vectors so a failing run can be replayed. */
+export { mulberry32 as rng } from '../helpers/random.js';
 
 export function unit(v: Float32Array): Float32Array {
   let s = 0;

@@ -3,16 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelPool, PatchIndex, scanWork, INLINE_SCAN_WORK } from '../../dist/vector/index.js';
 import { ROOT } from '../helpers/daemon.js';
+import { mulberry32 } from '../helpers/random.js';
 
-/** Deterministic PRNG so a failure reproduces. */
+/** Deterministic values in [-0.5, 0.5) so a failure reproduces. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = mulberry32(seed);
+  return () => next() - 0.5;
 }
 
 function randomMatrix(rows: number, dims: number, seed: number): Float32Array {
