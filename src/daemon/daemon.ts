@@ -348,7 +348,7 @@ export class Daemon {
       onLearn: async (event) => {
         await this.learn(event.text, event.tier, null, 'prefix', event.vector);
       },
-      ...(this.patchSearch ? { searchPatches: (q: Float32Array) => this.patchSearch!.best(q) } : {}),
+      ...(this.patchSearch ? { searchPatches: (q: Float32Array, threshold: number) => this.patchSearch!.best(q, threshold) } : {}),
     });
   }
 

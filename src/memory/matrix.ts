@@ -29,6 +29,12 @@ export interface MemoryMatrix {
   weight(row: number): number;
   /** Patch ids (the store's sequence numbers). */
   ids: readonly number[];
+  /**
+   * The largest initial weight w0 of the rows (0 without rows). No row's decayed weight exceeds it
+   * (timeDecay.gamma ≤ 1), so a row with cosine < threshold / maxWeight can never reach a score
+   * threshold.
+   */
+  maxWeight: number;
   /** Bumps on every change of the live set (append, compaction, clear); weights may change without it. */
   version: number;
 }
@@ -84,6 +90,7 @@ export class PatchMatrix {
         tiers: Object.freeze(this.tiers.slice()),
         labels: Object.freeze(this.labels.slice()),
         ids: Object.freeze(this.ids.slice()),
+        maxWeight: this.w0.subarray(0, this.rows).reduce((a, b) => Math.max(a, b), 0),
         version: this.version,
       };
     }

@@ -1,5 +1,5 @@
 import type { MemoryStore } from '../memory/index.js';
-import type { KernelPool, PatchIndex } from '../vector/index.js';
+import type { KernelPool, PatchIndex, ScanResult } from '../vector/index.js';
 import type { Intent, Tier } from './intents.js';
 
 /** The best user patch for a query. */
@@ -42,18 +42,24 @@ export class PatchSearch {
   }
 
   /**
-   * Best patch by cosine × decayed weight, or null when there are no patches. Rejects only if the
-   * kernel scan fails (the router then falls through to DNA).
+   * Best patch by cosine × decayed weight, or null when there are no patches. Exact for decisions
+   * at `threshold` (patchSimilarityThreshold): the top CANDIDATES rows by cosine are re-ranked by
+   * score, and when all of them could still reach the threshold (cosine ≥ threshold / maxWeight),
+   * rows past them might too, so every such row is scored (many near-duplicate, older corrections
+   * can then never hide a fresh one). Without a threshold only the top candidates are re-ranked.
+   * Rejects only if the kernel scan fails (the router then falls through to DNA).
    */
-  async best(query: Float32Array): Promise<PatchHit | null> {
+  async best(query: Float32Array, threshold?: number): Promise<PatchHit | null> {
     const m = this.sync();
     if (m.rows === 0) return null;
-    const { matrix, release } = this.index.acquire();
-    let result;
-    try {
-      result = await this.pool.scan(query, matrix, Math.min(CANDIDATES, matrix.rows));
-    } finally {
-      release();
+    const k = Math.min(CANDIDATES, m.rows);
+    let result = await this.scan(query, k, false);
+    const minCosine = threshold === undefined ? Infinity : threshold / m.maxWeight;
+    if (result.ids.length === k && k < m.rows && result.scores[k - 1]! >= minCosine) {
+      const all = (await this.scan(query, 0, true)).all!;
+      const ids: number[] = [];
+      for (let row = 0; row < all.length; row++) if (all[row]! >= minCosine) ids.push(row);
+      result = { ids: Int32Array.from(ids), scores: Float32Array.from(ids, (row) => all[row]!), all: null };
     }
     let best: PatchHit | null = null;
     for (let i = 0; i < result.ids.length; i++) {
@@ -65,6 +71,16 @@ export class PatchSearch {
       if (!best || score > best.score) best = { id: m.ids[row]!, tier: m.tiers[row]!, label: m.labels[row]!, cosine, weight, score };
     }
     return best;
+  }
+
+  /** One kernel scan of the resident patch matrix (released when done). */
+  private async scan(query: Float32Array, k: number, all: boolean): Promise<ScanResult> {
+    const { matrix, release } = this.index.acquire();
+    try {
+      return await this.pool.scan(query, matrix, k, all);
+    } finally {
+      release();
+    }
   }
 
   /** Brings the resident matrix up to the store's live set; returns the store's view. */

@@ -25,8 +25,8 @@ export interface RouterDeps {
    * answers after it resolves, so a client that got the decision knows the correction is durable.
    */
   onLearn?: (event: LearningEvent) => Promise<void>;
-  /** Best user patch for a query vector (PatchSearch.best); absent = no user memory. */
-  searchPatches?: (query: Float32Array) => Promise<PatchHit | null>;
+  /** Best user patch for a query vector, exact at `threshold` (PatchSearch.best); absent = no user memory. */
+  searchPatches?: (query: Float32Array, threshold: number) => Promise<PatchHit | null>;
   /**
    * A router over another embedding space (the built-in local embedder and its DNA) that decides
    * when this one cannot embed or has no DNA yet (config memorySearch.fallback "local"); its DNA
@@ -117,8 +117,8 @@ export class Router {
 
     if (deps.searchPatches) {
       try {
-        const hit = await deps.searchPatches(vector);
         const threshold = config.patchSimilarityThreshold;
+        const hit = await deps.searchPatches(vector, threshold);
         if (hit && hit.score >= threshold) {
           return finish(hit.tier, 'patch', patchConfidence(hit.score, threshold),
             `user patch #${hit.id} (cosine ${hit.cosine.toFixed(3)} × weight ${hit.weight.toFixed(3)} = ${hit.score.toFixed(3)} ≥ ${threshold}) → ${hit.tier}`,
