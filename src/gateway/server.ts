@@ -279,7 +279,9 @@ function rawSize(data: RawData): number {
 function parseFrame(data: RawData, isBinary: boolean): Record<string, unknown> | undefined {
   if (isBinary) return undefined;
   try {
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    // A Buffer is decoded in place (Buffer.from(buffer) would copy it first); an ArrayBuffer is wrapped, not copied.
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const text = buf.toString('utf8');
     const value: unknown = JSON.parse(text);
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
