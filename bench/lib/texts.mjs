@@ -3,17 +3,10 @@
 // small talk to multi-paragraph code and reasoning requests, 2 to ~120 words, a few with the
 // tier prefixes. Deterministic for a given seed so runs are comparable.
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/routing/dna-train.ts): a small seeded PRNG returning floats in [0, 1). */
+import { mulberry32 as prng } from '../../dist/routing/dna-train.js';
+
+export { prng };
 
 const CHAT = [
   'hey there!', 'thanks, that helped a lot', 'good morning :)', 'lol ok', 'how are you doing today?',

@@ -263,7 +263,11 @@ function shuffle<T>(a: T[], rand: () => number): void {
   }
 }
 
-function mulberry32(seed: number): () => number {
+/**
+ * mulberry32: a small seeded PRNG returning floats in [0, 1), so a DNA build (and the tests and
+ * benches that import it) is the same on every machine for a given seed.
+ */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

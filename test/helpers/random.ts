@@ -1,11 +1,2 @@
-/** mulberry32: a deterministic PRNG in [0, 1), so a failing run can be replayed with its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (src/routing/dna-train.ts): a deterministic PRNG in [0, 1), so a failing run can be replayed with its seed. */
+export { mulberry32 } from '../../dist/routing/dna-train.js';
