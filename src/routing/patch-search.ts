@@ -24,8 +24,9 @@ const CANDIDATES = 32;
 
 /**
  * Patch search (DESIGN.md §2 step 4, §4): keeps the kernel's resident patch matrix in step with
- * the memory store (new rows appended in place, a full re-layout only after compaction or clear),
- * scans it (column-major, inline for sparse local queries, else in a worker) for the top cosines, and re-ranks them by cosine × decayed weight.
+ * the memory store (new rows appended in place, a full re-layout after a first load, compaction
+ * or clear), scans it (PatchIndex's layout; inline unless the scan is large) for the top cosines,
+ * and re-ranks them by cosine × decayed weight.
  * Patches of both tiers are always searched: a confident DNA match never hides a correction.
  */
 export class PatchSearch {
