@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { SrdError } from '../errors.js';
-import { PROTOCOL_VERSION, type ErrorShape, type EventFrame, type ResponseFrame } from './frames.js';
+import { connectRequest } from '../protocol.js';
+import type { ErrorShape, EventFrame, ResponseFrame } from './frames.js';
 
 /** Options of a client connection. */
 export interface ClientOptions {
@@ -73,20 +74,8 @@ export class GatewayClient extends EventEmitter {
         if (settled) return;
         const frame = JSON.parse(data.toString()) as EventFrame | ResponseFrame;
         if (frame.type === 'event' && frame.event === 'connect.challenge') {
-          ws.send(JSON.stringify({
-            type: 'req',
-            id: connectId,
-            method: 'connect',
-            params: {
-              minProtocol: PROTOCOL_VERSION,
-              maxProtocol: PROTOCOL_VERSION,
-              client: { id: options.clientId ?? 'cli', version: 'smart-routerd', platform: process.platform, mode: options.mode ?? 'cli' },
-              role: 'operator',
-              scopes: options.scopes ?? ['operator.read', 'operator.write'],
-              caps: [],
-              auth: { token: options.token },
-            },
-          }));
+          const client = { id: options.clientId ?? 'cli', version: 'smart-routerd', platform: process.platform, mode: options.mode ?? 'cli' };
+          ws.send(connectRequest(connectId, client, options.scopes ?? ['operator.read', 'operator.write'], options.token));
         } else if (frame.type === 'res' && frame.id === connectId) {
           if (frame.ok) {
             ws.removeAllListeners('message');

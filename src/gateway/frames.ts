@@ -7,8 +7,7 @@ import type { WireErrorCode } from '../errors.js';
  * Unknown additive fields are tolerated (protocol reference §12).
  */
 
-/** Wire protocol this server speaks (OpenClaw PROTOCOL_VERSION). */
-export const PROTOCOL_VERSION = 4;
+export { PROTOCOL_VERSION } from '../protocol.js';
 /** Oldest protocol accepted from `client.mode: "probe"` connections (OpenClaw: minimum probe protocol). */
 export const MIN_PROBE_PROTOCOL = 3;
 /** Largest frame accepted before `connect` succeeds (OpenClaw MAX_PREAUTH_PAYLOAD_BYTES). */

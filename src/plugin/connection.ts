@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connectRequest } from '../protocol.js';
 
 /**
  * The part of the WHATWG WebSocket API the connection uses: Node ≥ 22's global `WebSocket`
@@ -23,8 +24,6 @@ export interface SocketEvent {
 /** Opens a socket to `url`. */
 export type SocketFactory = (url: string) => SocketLike;
 
-/** Protocol version spoken (OpenClaw gateway protocol v4; protocol reference §2). */
-const PROTOCOL_VERSION = 4;
 /** `tick` interval assumed until `hello-ok.policy.tickIntervalMs` says otherwise (reference §2.3). */
 const DEFAULT_TICK_MS = 30_000;
 /** Close code of a client whose tick watchdog fired (reference §2.4: the reference client uses 4000). */
@@ -231,30 +230,15 @@ export class RouterConnection {
         return;
       }
       if (frame.type === 'event' && frame.event === 'connect.challenge') {
-        safeSend(
-          ws,
-          JSON.stringify({
-            type: 'req',
-            id: connectId,
-            method: 'connect',
-            params: {
-              minProtocol: PROTOCOL_VERSION,
-              maxProtocol: PROTOCOL_VERSION,
-              client: {
-                id: 'gateway-client',
-                version: this.opts.version,
-                platform: process.platform,
-                mode: 'backend',
-                displayName: 'openclaw-plugin:smart-routerd',
-                instanceId: randomUUID(),
-              },
-              role: 'operator',
-              scopes: ['operator.read', 'operator.write'],
-              caps: [],
-              auth: { token },
-            },
-          }),
-        );
+        const client = {
+          id: 'gateway-client',
+          version: this.opts.version,
+          platform: process.platform,
+          mode: 'backend',
+          displayName: 'openclaw-plugin:smart-routerd',
+          instanceId: randomUUID(),
+        };
+        safeSend(ws, connectRequest(connectId, client, ['operator.read', 'operator.write'], token));
       } else if (frame.type === 'res' && frame.id === connectId) {
         clearTimeout(this.connectTimer);
         if (frame.ok !== true) {
