@@ -119,6 +119,10 @@ export class Daemon {
       throw err;
     }
     daemon.phase = 'ready';
+    // Before the ready line, not after it: creating the worker threads takes ~15–20 ms of this
+    // thread, and a client connecting right after "ready" (the OpenClaw plugin's first turn, 50 ms
+    // budget) must not wait for that.
+    daemon.startWorkers();
     logger.info(
       {
         url: daemon.url,
@@ -133,8 +137,6 @@ export class Daemon {
       },
       `smart-routerd ready on ${daemon.url} in ${Math.round(performance.now())} ms`,
     );
-    // After the ready line: creating the pool's worker threads takes ~15–20 ms of this thread.
-    daemon.startWorkers();
     return daemon;
   }
 
