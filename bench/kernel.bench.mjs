@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import { KernelPool } from '../dist/vector/kernel-pool.js';
-import { allocShared } from '../dist/vector/kernel-memory.js';
+import { KernelPool } from '../dist/kernel/kernel-pool.js';
+import { allocShared } from '../dist/kernel/kernel-memory.js';
 import { ms, pct, printTable, si, times } from './lib/format.mjs';
 import { ROOT } from './lib/procs.mjs';
 import { prng } from './lib/texts.mjs';

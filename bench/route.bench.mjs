@@ -17,7 +17,7 @@
 
 import { createHistogram } from 'node:perf_hooks';
 import { LocalEmbedder } from '../dist/embedding/local.js';
-import { KernelPool, PatchIndex } from '../dist/vector/index.js';
+import { KernelPool, PatchIndex } from '../dist/kernel/index.js';
 import { ms, mib, printTable, si, times } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
 import { BENCH_TOKEN, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';

@@ -4,7 +4,7 @@
 // tier prefixes. Deterministic for a given seed so runs are comparable.
 
 /** mulberry32 (src/routing/dna-train.ts): a small seeded PRNG returning floats in [0, 1). */
-import { mulberry32 as prng } from '../../dist/routing/dna-train.js';
+import { mulberry32 as prng } from '../../dist/intent-model/dna-train.js';
 
 export { prng };
 

@@ -14,7 +14,7 @@ import {
 } from '../config/index.js';
 import { createRemoteEmbedder, displayUrl, remoteBaseUrl, sendsDimensions, spaceId } from '../embedding/index.js';
 import { SrdError, isSrdError } from '../errors.js';
-import { dnaCandidates } from '../routing/index.js';
+import { dnaCandidates } from '../intent-model/index.js';
 import type { Choice, Prompter } from './prompts.js';
 
 /** Flags of `smart-routerd enable` (commander camel-cases them). */

@@ -18,7 +18,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   learning: async () => (await import('./commands/learn.js')).registerLearning,
   service: async () => (await import('./commands/service.js')).registerService,
   enable: async () => (await import('./commands/enable.js')).registerEnable,
-  openclaw: async () => (await import('../plugin/index.js')).registerOpenclaw,
+  openclaw: async () => (await import('./openclaw/command.js')).registerOpenclaw,
 };
 /** Top-level command names registered by a module other than their own name. */
 const ALIASES: Record<string, string> = { learn: 'learning', memory: 'learning', install: 'service', uninstall: 'service', logs: 'service', disable: 'enable' };

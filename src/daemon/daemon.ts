@@ -1,17 +1,15 @@
 import type { Logger } from 'pino';
-import { isLoopback, loadConfig, resolveToken, type Config, type ConfigFlags, type LoadedConfig } from '../config/index.js';
-import { createEmbedder, sameSpace, spaceId, type Embedder, type EmbeddingSpace } from '../embedding/index.js';
+import { loadConfig, resolveToken, type ConfigFlags, type LoadedConfig } from '../config/index.js';
+import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
 import { GatewayServer, learningMethods, openclawMethods, routeMethods, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
-import { MemoryStore } from '../memory/index.js';
-import { DecisionLog, PatchSearch, Router, matchPrefix, readDnaFile, type DnaModel, type RouteDecision, type RouteOptions, type Tier, type Intent } from '../routing/index.js';
-import { KernelPool, PatchIndex, type MatrixRegion } from '../vector/index.js';
-import { findDna, loadOrBuildDna } from './dna-loader.js';
+import { KernelPool } from '../kernel/index.js';
+import { DecisionLog, RoutingSpace, type RouteDecision, type RouteOptions } from '../routing/index.js';
 import { createLogger } from './logger.js';
-import { RemoteSpace } from './remote-space.js';
 import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
 import { VERSION } from './version.js';
+import { configView, healthSummary, statusView } from './views.js';
 
 /** Options of `startDaemon`. */
 export interface DaemonOptions {
@@ -26,8 +24,10 @@ export interface DaemonOptions {
 const DRAIN_MS = 5_000;
 
 /**
- * The running daemon (docs/operations.md): binds the port first (clients get `1013 gateway
- * starting` meanwhile), then loads embedder, kernel pool and DNA, then turns ready.
+ * The running daemon (docs/operations.md, docs/architecture.md): the composition root and the
+ * lifecycle. It binds the port first (clients get `1013 gateway starting` meanwhile), then opens
+ * the kernel pool and the routing space, then turns ready. A route goes gateway method →
+ * `Daemon.route` → `RoutingSpace.route` → `Router` → kernel.
  */
 export class Daemon {
   phase: Phase = 'starting';
@@ -37,16 +37,10 @@ export class Daemon {
   private readonly stats = new DecisionStats();
   private readonly startedAt = Date.now();
   private pool: KernelPool | null = null;
-  private embedder: Embedder | null = null;
-  private router: Router | null = null;
-  private dna: DnaModel | null = null;
-  private dnaRegion: MatrixRegion | null = null;
+  /** Embedder, DNA, user memory and router of the configured embedding space; replaced by reload. */
+  private space: RoutingSpace | null = null;
   /** Set when the kernel workers failed to start (health then fails). */
   private workerError: Error | null = null;
-  private memory: MemoryStore | null = null;
-  /** Local fallback and background DNA build of a remote embedding provider (null for `local`). */
-  private remote: RemoteSpace | null = null;
-  private patchSearch: PatchSearch | null = null;
   private readonly decisions = new DecisionLog();
   private address: { port: number; host: string } | null = null;
   readonly tokenFile: string | undefined;
@@ -72,15 +66,15 @@ export class Daemon {
         ...openclawMethods({
           health: () => this.healthMethod(),
           status: () => this.status(),
-          config: () => this.configView(),
+          config: () => configView(this.loaded),
         }),
         ...routeMethods({ route: (text, opts) => this.route(text, opts), stats: () => this.routerStats() }),
         ...learningMethods({
           feedback: (params) => this.feedback(params),
-          stats: () => this.requireMemory().stats(),
-          exportRecords: () => this.requireMemory().exportRecords(),
+          stats: () => this.requireSpace().requireMemory().stats(),
+          exportRecords: () => this.requireSpace().requireMemory().exportRecords(),
           clear: async () => {
-            await this.requireMemory().clear();
+            await this.requireSpace().requireMemory().clear();
             this.logger.warn('user memory cleared');
             return { cleared: true };
           },
@@ -113,7 +107,8 @@ export class Daemon {
     }
     if (options.handleSignals) daemon.installSignalHandlers();
     try {
-      await daemon.bringUp(config);
+      daemon.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
+      daemon.space = await RoutingSpace.open({ config, stateDir: paths.stateDir, pool: daemon.pool, logger });
     } catch (err) {
       await daemon.stop('startup failed');
       throw err;
@@ -130,8 +125,8 @@ export class Daemon {
         config: paths.configExists ? paths.configPath : '(built-in defaults)',
         stateDir: paths.stateDir,
         tokenFile: token.file,
-        embedding: spaceId(daemon.embedder!.space),
-        dna: daemon.dna?.path ?? null,
+        embedding: spaceId(daemon.space!.embedder.space),
+        dna: daemon.space!.intentModel?.path ?? null,
         kernel: daemon.pool!.flavour,
         threads: daemon.pool!.maxThreads,
       },
@@ -152,10 +147,10 @@ export class Daemon {
     return this.address!.port;
   }
 
-  /** Routes one message and records its stats. */
+  /** Routes one message in the current space and records its stats. Throws SRD_ERR_NOT_READY while starting. */
   async route(text: string, options: RouteOptions = {}): Promise<RouteDecision> {
-    if (!this.router || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
-    const decision = await this.router.route(text, options);
+    if (!this.space || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
+    const decision = await this.space.route(text, options);
     this.stats.record(decision);
     this.decisions.add(decision.decisionId, text);
     return decision;
@@ -177,26 +172,18 @@ export class Daemon {
       }
       text = logged;
     }
-    const patch = await this.learn(text!, params.tier, params.label ?? null, params.origin ?? 'feedback');
-    return { recorded: true, patchId: patch.id, tier: patch.tier, label: patch.label, textHash: patch.textHash, patches: this.memory!.size };
+    const space = this.requireSpace();
+    const patch = await space.learn(text!, params.tier, params.label ?? null, params.origin ?? 'feedback');
+    return { recorded: true, patchId: patch.id, tier: patch.tier, label: patch.label, textHash: patch.textHash, patches: space.requireMemory().size };
   }
 
-  private async learn(rawText: string, tier: Tier, label: Intent | null, origin: 'prefix' | 'feedback' | 'cli', vector?: Float32Array | null) {
-    const memory = this.requireMemory();
-    const text = matchPrefix(rawText, this.loaded.config.prefix)?.text ?? rawText;
-    const v = vector ?? (await this.embedder!.embed(text));
-    const patch = await memory.append({ vector: v, tier, label, text, origin });
-    this.logger.debug({ patchId: patch.id, tier, origin, patches: memory.size }, 'learned a correction');
-    return patch;
-  }
-
-  private requireMemory(): MemoryStore {
-    if (!this.memory) throw new SrdError('SRD_ERR_NOT_READY', 'user memory is not available (see the daemon log)');
-    return this.memory;
+  private requireSpace(): RoutingSpace {
+    if (!this.space) throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
+    return this.space;
   }
 
   private routerStats(): Record<string, unknown> {
-    return { ...this.stats.snapshot(), memory: this.memory?.stats() ?? null };
+    return { ...this.stats.snapshot(), memory: this.space?.userMemory?.stats() ?? null };
   }
 
   /**
@@ -208,9 +195,7 @@ export class Daemon {
     this.phase = 'draining';
     this.logger.info({ reason }, 'stopping');
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
-    await this.memory?.close().catch((err: Error) => this.logger.error({ err: err.message }, 'closing user memory failed'));
-    await this.remote?.close();
-    await this.embedder?.close?.().catch(() => undefined);
+    await this.space?.close();
     await this.pool?.close();
     this.releaseLock();
     this.phase = 'stopped';
@@ -218,8 +203,10 @@ export class Daemon {
   }
 
   /**
-   * Re-reads config and DNA (SIGHUP). An invalid config is logged with its JSON path and the
-   * last good one stays in force; connections are never dropped.
+   * Re-reads config and DNA (SIGHUP, `router.reload`): builds a new routing space beside the one in
+   * force (handing over the user memory when its settings did not change), then swaps them. An
+   * invalid config is logged with its JSON path and the last good one stays in force; connections
+   * are never dropped.
    */
   async reload(): Promise<boolean> {
     let next: LoadedConfig;
@@ -232,27 +219,15 @@ export class Daemon {
     const prev = this.phase;
     this.phase = 'reloading';
     try {
-      const embedder = createEmbedder(next.config, { logger: this.logger });
-      // A remote space's DNA is built in the background (RemoteSpace); never wait on the network here.
-      const dna = embedder.embedSync ? await loadOrBuildDna(next.paths.stateDir, embedder, this.logger) : await findDna(next.paths.stateDir, embedder, this.logger);
-      const region = dna ? this.pool!.loadColumns(dna.data, dna.rows, dna.dims) : null;
-      const memoryChanged = JSON.stringify(memorySettings(this.loaded.config)) !== JSON.stringify(memorySettings(next.config));
+      const previous = this.space;
+      const space = await RoutingSpace.open({ config: next.config, stateDir: next.paths.stateDir, pool: this.pool!, logger: this.logger, previous });
       if (JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) || JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)) {
         this.logger.warn('gateway.* and pool.* changes take effect after a restart; the rest of the new configuration is applied now');
       }
       this.loaded = next;
-      const previous = this.embedder;
-      this.embedder = embedder;
-      this.dna = dna;
-      this.dnaRegion = region;
-      if (memoryChanged) {
-        await this.memory?.close();
-        await this.openMemory(next.config);
-      }
-      await this.openRemote(next.config);
-      this.router = this.createRouter(next.config);
-      void previous?.close?.().catch(() => undefined);
-      this.logger.info({ dna: dna?.path ?? null }, 'configuration and DNA reloaded');
+      this.space = space;
+      void previous?.close();
+      this.logger.info({ dna: space.intentModel?.path ?? null }, 'configuration and DNA reloaded');
       return true;
     } catch (err) {
       this.logger.error({ err: (err as Error).message }, 'reload failed: keeping the last good configuration');
@@ -275,86 +250,6 @@ export class Daemon {
     });
   }
 
-  private async bringUp(config: Config): Promise<void> {
-    this.embedder = createEmbedder(config, { logger: this.logger });
-    this.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
-    // A remote space's missing DNA is built in the background (openRemote); start-up never waits on the network.
-    this.dna = this.embedder.embedSync ? await loadOrBuildDna(this.loaded.paths.stateDir, this.embedder, this.logger) : await findDna(this.loaded.paths.stateDir, this.embedder, this.logger);
-    this.dnaRegion = this.dna ? this.pool.loadColumns(this.dna.data, this.dna.rows, this.dna.dims) : null;
-    await this.openMemory(config);
-    await this.openRemote(config);
-    this.router = this.createRouter(config);
-  }
-
-  /** Opens (or replaces) the RemoteSpace of a remote embedder: local fallback, background DNA build. */
-  private async openRemote(config: Config): Promise<void> {
-    await this.remote?.close();
-    this.remote = null;
-    const embedder = this.embedder!;
-    if (embedder.embedSync) return;
-    const space = embedder.space;
-    this.remote = await RemoteSpace.open({
-      config,
-      stateDir: this.loaded.paths.stateDir,
-      embedder,
-      dna: this.dna,
-      pool: this.pool!,
-      logger: this.logger,
-      onDnaBuilt: (out) => this.adoptDna(out, space),
-    });
-  }
-
-  /** Loads the DNA a background build wrote and routes in its space from now on (if still configured). */
-  private async adoptDna(out: string, space: EmbeddingSpace): Promise<void> {
-    if (!this.embedder || !sameSpace(this.embedder.space, space) || this.phase === 'draining' || this.phase === 'stopped') return;
-    const dna = await readDnaFile(out, space);
-    this.dna = dna;
-    this.dnaRegion = this.pool!.loadColumns(dna.data, dna.rows, dna.dims);
-    this.router = this.createRouter(this.loaded.config);
-    this.logger.info({ dna: out, space: spaceId(space) }, 'DNA of the remote embedding space loaded; routing in that space now');
-  }
-
-  /** Opens the user memory for the current space; without it the daemon routes but cannot learn. */
-  private async openMemory(config: Config): Promise<void> {
-    const space = this.embedder!.space;
-    try {
-      this.memory = await MemoryStore.open({
-        dir: this.loaded.paths.stateDir,
-        space,
-        timeDecay: config.timeDecay,
-        compactionThreshold: config.vectorStore.compactionThreshold,
-        enableCompaction: config.vectorStore.enableCompaction,
-        mergeThreshold: config.patchSimilarityThreshold,
-        logger: this.logger,
-      });
-      this.patchSearch = new PatchSearch(this.memory, new PatchIndex(this.pool!, space.dims), this.pool!);
-    } catch (err) {
-      this.memory = null;
-      this.patchSearch = null;
-      this.logger.error({ err: (err as Error).message }, 'user memory unavailable: routing continues without learning');
-    }
-  }
-
-  private createRouter(config: Config): Router {
-    const pool = this.pool!;
-    const region = this.dnaRegion;
-    return new Router({
-      config,
-      embedder: this.embedder!,
-      dna: this.dna,
-      scanDna: async (query) => {
-        if (!region) throw new Error('no DNA region');
-        return (await pool.scan(query, region, 0, true)).all!;
-      },
-      fallback: this.remote?.fallbackRouter ?? undefined,
-      dnaPending: () => this.remote?.pendingReason() ?? null,
-      onLearn: async (event) => {
-        await this.learn(event.text, event.tier, null, 'prefix', event.vector);
-      },
-      ...(this.patchSearch ? { searchPatches: (q: Float32Array, threshold: number) => this.patchSearch!.best(q, threshold) } : {}),
-    });
-  }
-
   private installSignalHandlers(): void {
     const stop = (signal: string) => {
       void this.stop(`received ${signal}`).then(() => process.exit(0), (err) => {
@@ -369,24 +264,7 @@ export class Daemon {
 
   /** OpenClaw health summary shape (protocol reference §4) plus a `router` section. Never throws. */
   healthSummary(): Record<string, unknown> {
-    const t0 = performance.now();
-    return {
-      ok: true,
-      ts: Date.now(),
-      durationMs: Math.round(performance.now() - t0),
-      channels: {},
-      channelOrder: [],
-      channelLabels: {},
-      heartbeatSeconds: 0,
-      defaultAgentId: 'main',
-      agents: [],
-      sessions: { path: '', count: 0, recent: [] },
-      router: {
-        phase: this.phase,
-        dna: this.dna ? { path: this.dna.path, rows: this.dna.rows } : null,
-        workers: this.pool?.threads ?? 0,
-      },
-    };
+    return healthSummary({ phase: this.phase, dna: this.space?.intentModel ?? null, workers: this.pool?.threads ?? 0 });
   }
 
   /** `health`: the summary when routes can be answered, else UNAVAILABLE (truthful to `openclaw gateway health`). */
@@ -399,43 +277,15 @@ export class Daemon {
 
   /** `status`: smart-routerd's own state (no runtimeVersion, so doctor prints no version-skew note). */
   status(): Record<string, unknown> {
-    const { config, paths } = this.loaded;
-    return {
-      router: {
-        version: VERSION,
-        phase: this.phase,
-        url: this.url,
-        uptimeMs: Date.now() - this.startedAt,
-        enabled: config.enabled,
-        configPath: paths.configExists ? paths.configPath : null,
-        stateDir: paths.stateDir,
-        embedding: this.embedder ? { ...this.embedder.space, health: this.embedder.health?.() ?? null } : null,
-        ...(this.remote?.status() ?? { fallback: null, dnaBuild: null }),
-        dna: this.dna ? { path: this.dna.path, rows: this.dna.rows, temperature: this.dna.temperature } : null,
-        thresholds: {
-          dna: this.router?.dnaThreshold ?? null,
-          patch: config.patchSimilarityThreshold,
-          softPartition: config.softPartitionThreshold,
-        },
-        models: { flagship: this.router?.modelFor('flagship') ?? null, lightweight: this.router?.modelFor('lightweight') ?? null },
-        kernel: this.pool ? { flavour: this.pool.flavour, workers: this.pool.threads, sharedBytes: this.pool.memory.usedBytes } : null,
-        connections: this.gateway.connections,
-        stats: this.stats.snapshot(),
-      },
-    };
+    return statusView({
+      loaded: this.loaded,
+      phase: this.phase,
+      url: this.url,
+      uptimeMs: Date.now() - this.startedAt,
+      space: this.space,
+      pool: this.pool,
+      connections: this.gateway.connections,
+      stats: this.stats.snapshot(),
+    });
   }
-
-  /** `config.get`: the config in force with secrets blanked. */
-  private configView(): Record<string, unknown> {
-    const { config, paths } = this.loaded;
-    const redacted = structuredClone(config);
-    if (redacted.gateway.auth.token) redacted.gateway.auth.token = '[redacted]';
-    if (redacted.memorySearch.remote.apiKey) redacted.memorySearch.remote.apiKey = '[redacted]';
-    return { path: paths.configPath, exists: paths.configExists, valid: true, config: redacted, loopback: isLoopback(config.gateway.bind) };
-  }
-}
-
-/** Config that the user-memory store was opened with; a reload reopens it when this changes. */
-function memorySettings(c: Config): unknown {
-  return [c.memorySearch.provider, c.memorySearch.model, c.vectorStore, c.timeDecay, c.patchSimilarityThreshold];
 }

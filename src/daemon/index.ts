@@ -1,4 +1,3 @@
 export { Daemon, type DaemonOptions } from './daemon.js';
 export { createLogger } from './logger.js';
 export { VERSION } from './version.js';
-export { loadOrBuildDna } from './dna-loader.js';

@@ -1,7 +1,7 @@
 import { open, readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SrdError } from '../errors.js';
-import { asidePath, writeFileDurable } from '../vector/index.js';
+import { asidePath, writeFileDurable } from '../vctr/index.js';
 
 /**
  * Where user memory lives in the state dir, and the small durable-file helpers the journal and

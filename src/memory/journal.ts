@@ -37,7 +37,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { INTENTS, TIERS, type Intent, type Tier } from '../intents.js';
-import { floatsFromLE, floatsToLE } from '../vector/index.js';
+import { floatsFromLE, floatsToLE } from '../vctr/index.js';
 import { PATCH_ORIGINS, TEXT_HASH_BYTES, type Patch } from './patch.js';
 
 /** The 4 magic bytes opening every frame. */

@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isSrdError } from '../errors.js';
 import { spaceId, type EmbeddingSpace } from '../embedding/index.js';
-import { moveAside } from '../vector/index.js';
+import { moveAside } from '../vctr/index.js';
 import { ioError, memoryFiles, removeStaleTemps, saveAside, writeDurable } from './files.js';
 import { scanJournal, type BadRegion, type JournalRecord } from './journal.js';
 import type { Patch } from './patch.js';

@@ -1,12 +1,8 @@
-export { Router, type RouterDeps, type RouteOptions, type DnaScanner } from './router.js';
+/** The routing room (DESIGN.md §2): the live decision pipeline of one embedding space. */
+export { Router, dnaScanner, type RouterDeps, type RouteOptions, type DnaScanner } from './router.js';
 export type { RouteDecision, DecisionSource, LearningEvent } from './decision.js';
 export { INTENTS, INTENT_TIER, TIERS, isIntent, isTier, type Intent, type Tier } from './intents.js';
 export { matchPrefix, type PrefixMatch } from './prefix.js';
 export { matchKeywords, type KeywordMatch } from './keyword-fallback.js';
-export { loadDna, readDnaFile, dnaCandidates, dnaFileName, packageRoot, intentScores, type DnaModel } from './dna.js';
-export { buildDna, type DnaBuildReport } from './dna-build.js';
-export { buildSpaceDna, partialFile, type SpaceDnaOptions } from './dna-build-resumable.js';
-export { readSeed, parseLabelledJsonl, type LabelledText, type Seed } from './seed.js';
-export { evalReport, sliceFigures, expectedCalibrationError, type EvalReport, type EvalSample, type SliceFigures } from './metrics.js';
 export { DecisionLog } from './decision-log.js';
-export { PatchSearch, type PatchHit } from './patch-search.js';
+export { RoutingSpace, type RoutingSpaceOptions } from './space.js';

@@ -2,16 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { DOCUMENTED_DNA_THRESHOLD } from '../config/index.js';
 import type { Embedder } from '../embedding/index.js';
+import type { KernelPool, MatrixRegion } from '../kernel/index.js';
 import { SrdError, isSrdError } from '../errors.js';
 import type { DecisionSource, LearningEvent, RouteDecision } from './decision.js';
-import { intentScores, type DnaModel, type IntentScores } from './dna.js';
+import { intentScores, type DnaModel, type IntentScores } from '../intent-model/index.js';
 import { INTENT_TIER, type Intent, type Tier } from './intents.js';
 import { matchKeywords } from './keyword-fallback.js';
-import type { PatchHit } from './patch-search.js';
+import type { PatchHit } from '../memory/index.js';
 import { matchPrefix } from './prefix.js';
 
 /** Scores a query vector against every DNA row (a kernel scan in a worker). */
 export type DnaScanner = (query: Float32Array) => Promise<Float32Array>;
+
+/** A scanner over one DNA region: every row's cosine, computed by the kernel (inline or pooled). */
+export function dnaScanner(pool: KernelPool, region: MatrixRegion): DnaScanner {
+  return async (query) => (await pool.scan(query, region, 0, true)).all!;
+}
 
 /** What the router needs; the daemon wires real parts, tests may wire others. */
 export interface RouterDeps {

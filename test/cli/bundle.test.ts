@@ -46,7 +46,7 @@ describe('the CLI bundle (dist/cli/main.js)', () => {
   it('resolves every file it finds through import.meta.url from dist/cli/ (workers, wasm, package.json, plugin dir)', () => {
     // Every relative path literal on a line that builds a URL from import.meta.url.
     const rels = text.split('\n').filter((l) => /new URL\(.*import\.meta\.url\)/.test(l)).flatMap((l) => [...l.matchAll(/"(\.\.?\/[^"]+)"/g)].map((m) => m[1]!));
-    expect(rels).toEqual(expect.arrayContaining(['../vector/kernel-worker.js', '../daemon/dna-build-worker.js', '../../build/kernel.wasm', '../../build/kernel-scalar.wasm', '../../package.json', '../plugin/package-files.js']));
+    expect(rels).toEqual(expect.arrayContaining(['../kernel/kernel-worker.js', '../intent-model/dna-build-worker.js', '../../build/kernel.wasm', '../../build/kernel-scalar.wasm', '../../package.json', '../plugin/package-files.js']));
     for (const rel of rels) expect(existsSync(fileURLToPath(new URL(rel, pathToFileURL(CLI)))), rel).toBe(true);
   });
 
@@ -77,7 +77,7 @@ describe('the CLI bundle (dist/cli/main.js)', () => {
         }
       }
       for (const ran of ['dist/cli/commands/start.js', 'dist/daemon/daemon.js']) expect(counts.get(ran), ran).toBeGreaterThan(0);
-      for (const idle of ['dist/cli/commands/eval.js', 'dist/cli/commands/service.js', 'dist/cli/commands/enable.js', 'dist/cli/commands/learn.js', 'dist/plugin/index.js', 'dist/service/index.js', 'srd-lazy:plist', 'srd-lazy:node:readline/promises']) {
+      for (const idle of ['dist/cli/commands/eval.js', 'dist/cli/commands/service.js', 'dist/cli/commands/enable.js', 'dist/cli/commands/learn.js', 'dist/cli/openclaw/command.js', 'dist/service/index.js', 'srd-lazy:plist', 'srd-lazy:node:readline/promises']) {
         expect(counts.get(idle) ?? 0, idle).toBe(0);
       }
     } finally {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readVctr } from '../../dist/vector/index.js';
+import { readVctr } from '../../src/vctr/index.js';
 import { CLI, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const exec = promisify(execFile);

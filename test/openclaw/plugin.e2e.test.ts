@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installPlugin, type CommandRun } from '../../dist/plugin/index.js';
+import { installPlugin, type CommandRun } from '../../dist/cli/openclaw/install.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 import {
   explain,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { controlService, installService, servicePaths, serviceStatus, showLogs, type ServicePaths } from '../../dist/service/index.js';
+import { controlService, installService, servicePaths, serviceStatus, showLogs, type ServicePaths } from '../../src/service/index.js';
 import { FakeLaunchd, FakeSystemd, fakeHost, fakeProbe, specFor, stateDirOf, tempHome } from './fake-host.js';
 
 const UNIT = 'smart-routerd.service';

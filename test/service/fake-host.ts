@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ReadinessProbe, RunResult, ServiceHost, ServiceSpec } from '../../dist/service/index.js';
+import type { ReadinessProbe, RunResult, ServiceHost, ServiceSpec } from '../../src/service/index.js';
 import { ROOT } from '../helpers/daemon.js';
 
 /** A temp HOME that removes itself. */

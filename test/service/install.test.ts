@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installService, servicePaths, uninstallService, type ServicePaths } from '../../dist/service/index.js';
+import { installService, servicePaths, uninstallService, type ServicePaths } from '../../src/service/index.js';
 import { FakeSystemd, fakeHost, fakeProbe, specFor, stateDirOf, tempHome } from './fake-host.js';
 
 const UNIT = 'smart-routerd.service';

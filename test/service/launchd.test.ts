@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import plist from 'plist';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installService, REQUIRED_PLIST_KEYS, servicePaths, uninstallService, type ServicePaths } from '../../dist/service/index.js';
+import { installService, REQUIRED_PLIST_KEYS, servicePaths, uninstallService, type ServicePaths } from '../../src/service/index.js';
 import { CLI } from '../helpers/daemon.js';
 import { FakeLaunchd, fakeHost, specFor, stateDirOf, tempHome } from './fake-host.js';
 

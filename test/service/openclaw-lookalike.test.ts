@@ -12,7 +12,7 @@ import {
   renderUnit,
   servicePaths,
   UNIT_TEMPLATE,
-} from '../../dist/service/index.js';
+} from '../../src/service/index.js';
 import { ROOT } from '../helpers/daemon.js';
 import { specFor, tempHome } from './fake-host.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectUnit, readTemplate, renderUnit, servicePaths, splitUnitWords, UNIT_TEMPLATE, type ServicePaths } from '../../dist/service/index.js';
+import { inspectUnit, readTemplate, renderUnit, servicePaths, splitUnitWords, UNIT_TEMPLATE, type ServicePaths } from '../../src/service/index.js';
 import { CLI, ROOT } from '../helpers/daemon.js';
 import { specFor, stateDirOf } from './fake-host.js';
 

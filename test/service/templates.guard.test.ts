@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installService, PLIST_TEMPLATE, readTemplate, renderPlist, renderUnit, servicePaths, UNIT_TEMPLATE } from '../../dist/service/index.js';
+import { installService, PLIST_TEMPLATE, readTemplate, renderPlist, renderUnit, servicePaths, UNIT_TEMPLATE } from '../../src/service/index.js';
 import { CLI, ROOT } from '../helpers/daemon.js';
 import { FakeLaunchd, fakeHost, specFor, stateDirOf, tempHome } from './fake-host.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { createEmbedder, spaceId } from '../../embedding/index.js';
 import { isSrdError } from '../../errors.js';
-import { buildSpaceDna, dnaCandidates, packageRoot, partialFile, readSeed } from '../../routing/index.js';
+import { buildSpaceDna, dnaCandidates, packageRoot, partialFile, readSeed } from '../../intent-model/index.js';
 import { ProgressBar } from '../progress.js';
 
 /** `smart-routerd dna build`: embeds the seed with the configured embedder and writes the base DNA. */

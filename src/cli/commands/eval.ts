@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { loadOrBuildDna } from '../../daemon/index.js';
 import { createLogger } from '../../daemon/index.js';
+import { evalReport, loadOrBuildDna, parseLabelledJsonl, type EvalReport, type EvalSample } from '../../intent-model/index.js';
 import { createEmbedder } from '../../embedding/index.js';
-import { INTENTS, Router, evalReport, parseLabelledJsonl, type EvalReport, type EvalSample } from '../../routing/index.js';
-import { KernelPool } from '../../vector/index.js';
+import { INTENTS, Router, dnaScanner } from '../../routing/index.js';
+import { KernelPool } from '../../kernel/index.js';
 
 /** `smart-routerd eval <file>`: routing quality on labelled data, in-process (no daemon needed). */
 export function registerEval(program: Command): void {
@@ -27,7 +27,7 @@ export function registerEval(program: Command): void {
           config,
           embedder,
           dna,
-          scanDna: async (q) => (await pool.scan(q, region!, 0, true)).all!,
+          scanDna: dnaScanner(pool, region!),
         });
         const samples: EvalSample[] = [];
         for (const r of records) {

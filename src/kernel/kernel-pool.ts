@@ -58,7 +58,7 @@ export class KernelPool {
     this.inline = new KernelScanner(module, this.memory.memory, this.memory.control);
     this.splitScanFloats = options.splitScanFloats ?? SPLIT_SCAN_FLOATS;
     this.workerOptions = {
-      filename: new URL('../vector/kernel-worker.js', import.meta.url).href, // '../vector/': right from dist/vector/ and from the bundled dist/cli/main.js
+      filename: new URL('../kernel/kernel-worker.js', import.meta.url).href, // '../kernel/': right from dist/kernel/ and from the bundled dist/cli/main.js
       minThreads,
       maxThreads,
       idleTimeout: options.idleTimeout ?? 30_000,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitTemperature, scoreClasses, toSparse, trainRows, type SparseVector } from '../../dist/routing/dna-train.js';
-import { intentScores, type DnaModel } from '../../dist/routing/index.js';
+import { fitTemperature, scoreClasses, toSparse, trainRows, type SparseVector } from '../../src/intent-model/dna-train.js';
+import { intentScores, type DnaModel } from '../../src/intent-model/index.js';
 
 const DIMS = 64;
 

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../dist/config/index.js';
 import { LocalEmbedder, LOCAL_MODEL } from '../../dist/embedding/index.js';
-import { Router, dnaFileName, matchPrefix, readDnaFile, readSeed, type DnaModel, type Intent, type LearningEvent, type Tier } from '../../dist/routing/index.js';
-import { KernelPool } from '../../dist/vector/index.js';
+import { Router, matchPrefix, type Intent, type LearningEvent, type Tier } from '../../dist/routing/index.js';
+import { dnaFileName, readDnaFile, readSeed, type DnaModel } from '../../dist/intent-model/index.js';
+import { KernelPool } from '../../dist/kernel/index.js';
 import { ROOT } from '../helpers/daemon.js';
 
 // Routing quality that must not regress (issue 3), through the real Router, the built DNA

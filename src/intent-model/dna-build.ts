@@ -1,8 +1,8 @@
 import type { Embedder } from '../embedding/index.js';
-import { writeVctr, type VctrMetadata } from '../vector/index.js';
+import { writeVctr, type VctrMetadata } from '../vctr/index.js';
 import type { DnaExtraMetadata } from './dna.js';
 import { fitTemperature, scoreClasses, toSparse, trainRows, type TrainOptions } from './dna-train.js';
-import { INTENTS, INTENT_TIER } from './intents.js';
+import { INTENTS, INTENT_TIER } from '../intents.js';
 import type { Seed } from './seed.js';
 
 /** Held-out figures of a DNA build (k-fold over the seed; the final DNA is trained on all of it). */

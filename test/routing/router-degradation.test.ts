@@ -4,9 +4,9 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { validateConfig, type Config } from '../../src/config/index.js';
-import { loadOrBuildDna } from '../../src/daemon/index.js';
+import { loadOrBuildDna, type DnaModel } from '../../src/intent-model/index.js';
 import { LocalEmbedder, createEmbedder, type Embedder } from '../../src/embedding/index.js';
-import { INTENTS, Router, type DnaModel, type RouteDecision } from '../../src/routing/index.js';
+import { INTENTS, Router, type RouteDecision } from '../../src/routing/index.js';
 import { fakeVector, refusedPort, startFakeEmbeddings, type Behaviour, type FakeEmbeddingServer } from '../helpers/fake-embeddings.js';
 import { FAKE_KEY, OutputCollector } from '../helpers/secrets.js';
 

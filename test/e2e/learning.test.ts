@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayClient } from '../../dist/gateway/index.js';
+import type { GatewayClient } from '../../src/gateway/index.js';
 import { CLI, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const exec = promisify(execFile);

@@ -1,4 +1,4 @@
-import { INTENTS, INTENT_TIER, type Intent, type Tier } from './intents.js';
+import { INTENTS, INTENT_TIER, type Intent, type Tier } from '../intents.js';
 
 /** One evaluated example. */
 export interface EvalSample {

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { GatewayClient } from '../../dist/gateway/index.js';
+import type { GatewayClient } from '../../src/gateway/index.js';
 import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SrdError } from '../errors.js';
-import { isIntent, type Intent } from './intents.js';
+import { isIntent, type Intent } from '../intents.js';
 
 /** One labelled utterance: a seed line or an evaluation line (`{text,label,lang}` JSONL). */
 export interface LabelledText {

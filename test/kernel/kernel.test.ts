@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KernelPool, PatchIndex, scanWork, INLINE_SCAN_WORK } from '../../dist/vector/index.js';
+import { KernelPool, scanWork, INLINE_SCAN_WORK } from '../../dist/kernel/index.js';
+import { PatchIndex } from '../../dist/memory/index.js';
 import { ROOT } from '../helpers/daemon.js';
 import { mulberry32 } from '../helpers/random.js';
 

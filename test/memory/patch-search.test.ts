@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../dist/memory/index.js';
-import { PatchSearch } from '../../dist/routing/index.js';
-import { KernelPool, PatchIndex } from '../../dist/vector/index.js';
-import { Clock, options, randomUnit, rng, unit } from '../memory/helpers.js';
+import { PatchSearch, PatchIndex } from '../../dist/memory/index.js';
+import { KernelPool } from '../../dist/kernel/index.js';
+import { Clock, options, randomUnit, rng, unit } from './helpers.js';
 
 // Patch search against a real MemoryStore (journal in a temp dir, injected clock), the kernel's
 // resident patch matrix and a real KernelPool (Smart Router doc: patch score = cosine × decayed weight).

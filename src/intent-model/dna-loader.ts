@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import type { Embedder } from '../embedding/index.js';
 import { spaceId } from '../embedding/index.js';
 import { isSrdError } from '../errors.js';
-import { buildDna, dnaCandidates, packageRoot, readDnaFile, readSeed, type DnaModel } from '../routing/index.js';
-import { moveAside } from '../vector/index.js';
+import { moveAside } from '../vctr/index.js';
+import { buildDna } from './dna-build.js';
+import { dnaCandidates, packageRoot, readDnaFile, type DnaModel } from './dna.js';
+import { readSeed } from './seed.js';
 
 /**
  * Finds usable DNA for the embedder's space at start-up or reload. Candidates are tried in order

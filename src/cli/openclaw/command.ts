@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { checkDaemon, InstallError, installPlugin } from './install.js';
-import { PLUGIN_ID } from './manifest.js';
-import { pluginDir, writePluginPackage } from './package-files.js';
+import { PLUGIN_ID, pluginDir, writePluginPackage } from '../../plugin/index.js';
 
 interface InstallFlags {
   openclaw?: string;

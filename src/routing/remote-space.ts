@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { LocalEmbedder, spaceId, type Embedder } from '../embedding/index.js';
-import { Router, dnaCandidates, type DnaModel } from '../routing/index.js';
-import type { KernelPool } from '../vector/index.js';
-import { loadOrBuildDna } from './dna-loader.js';
-import { DnaBuildJob, type DnaBuildStatus } from './dna-job.js';
+import { DnaBuildJob, dnaCandidates, loadOrBuildDna, type DnaBuildStatus, type DnaModel } from '../intent-model/index.js';
+import type { KernelPool } from '../kernel/index.js';
+import { Router, dnaScanner } from './router.js';
 
 /** Options of RemoteSpace.open. */
 export interface RemoteSpaceOptions {
@@ -61,7 +60,7 @@ export class RemoteSpace {
           config: { ...config, dnaSimilarityThreshold: undefined },
           embedder: local,
           dna: localDna,
-          scanDna: async (q) => (await pool.scan(q, region, 0, true)).all!,
+          scanDna: dnaScanner(pool, region),
         });
       }
     }

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { spaceId, type EmbeddingSpace } from '../embedding/index.js';
-import { packageRoot } from '../routing/index.js';
+import { packageRoot } from './dna.js';
 
 /** What the build worker gets (structured-cloned; the config holds the API key, never logged). */
 export interface DnaBuildWorkerData {
@@ -120,7 +120,7 @@ export class DnaBuildJob {
     const { logger, config, out } = this.options;
     logger.info({ space: this.state.space, out, attempt: this.state.attempts }, 'building DNA for the remote embedding space in the background; routing uses the fallback meanwhile');
     const workerData: DnaBuildWorkerData = { config, out, seedDir: this.options.seedDir ?? path.join(packageRoot(), 'dna', 'seed') };
-    const worker = new Worker(new URL('../daemon/dna-build-worker.js', import.meta.url), { workerData }); // '../daemon/': right from dist/daemon/ and from the bundled dist/cli/main.js
+    const worker = new Worker(new URL('../intent-model/dna-build-worker.js', import.meta.url), { workerData }); // '../intent-model/': right from dist/intent-model/ and from the bundled dist/cli/main.js
     this.worker = worker;
     let settled = false;
     worker.on('message', (msg: DnaBuildWorkerMessage) => {

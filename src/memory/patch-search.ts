@@ -1,6 +1,7 @@
-import type { MemoryStore } from '../memory/index.js';
-import type { KernelPool, PatchIndex, ScanResult } from '../vector/index.js';
-import type { Intent, Tier } from './intents.js';
+import type { Intent, Tier } from '../intents.js';
+import type { KernelPool, ScanResult } from '../kernel/index.js';
+import type { PatchIndex } from './patch-index.js';
+import type { MemoryStore } from './store.js';
 
 /** The best user patch for a query. */
 export interface PatchHit {

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEmbedder, scrubSecrets } from '../embedding/index.js';
 import { isSrdError } from '../errors.js';
-import { buildSpaceDna, readSeed } from '../routing/index.js';
+import { buildSpaceDna } from './dna-build-resumable.js';
+import { readSeed } from './seed.js';
 import type { DnaBuildWorkerData, DnaBuildWorkerMessage } from './dna-job.js';
 
 /**

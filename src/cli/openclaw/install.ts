@@ -1,10 +1,6 @@
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-import { SmartRouter, type RouteOutcome } from './router.js';
-import { PLUGIN_ID } from './manifest.js';
-import { pluginDir, writePluginPackage } from './package-files.js';
-import { resolveSettings } from './settings.js';
-import type { SocketLike } from './connection.js';
+import { PLUGIN_ID, SmartRouter, pluginDir, resolveSettings, writePluginPackage, type RouteOutcome, type SocketLike } from '../../plugin/index.js';
 
 /** Options of installPlugin. */
 export interface InstallOptions {

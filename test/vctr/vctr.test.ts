@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SrdError, type SrdErrorCode } from '../src/errors.js';
+import { SrdError, type SrdErrorCode } from '../../src/errors.js';
 import {
   VCTR_DATA_ALIGN,
   VCTR_HEADER_BYTES,
@@ -15,7 +15,7 @@ import {
   writeVctr,
   type VctrInput,
   type VctrMetadata,
-} from '../src/vector/vctr.js';
+} from '../../src/vctr/index.js';
 
 const FILE = '/x/dna.vctr';
 

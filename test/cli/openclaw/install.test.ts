@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installPlugin, InstallError } from '../../dist/plugin/index.js';
-import { ROOT } from '../helpers/daemon.js';
+import { installPlugin, InstallError } from '../../../dist/cli/openclaw/install.js';
+import { ROOT } from '../../helpers/daemon.js';
 
 const exec = promisify(execFile);
 const dirs: string[] = [];
@@ -91,7 +91,7 @@ describe('smart-routerd openclaw install-plugin', () => {
   const runCommand = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     exec(process.execPath, ['--input-type=module', '-e', `
       import { Command } from 'commander';
-      import { registerOpenclaw } from ${JSON.stringify(path.join(ROOT, 'dist', 'plugin', 'index.js'))};
+      import { registerOpenclaw } from ${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'openclaw', 'command.js'))};
       const program = new Command('smart-routerd').option('--state-dir <dir>').exitOverride();
       registerOpenclaw(program);
       await program.parseAsync(process.argv.slice(1), { from: 'user' });
