@@ -11,14 +11,14 @@
 // row halves (sub-regions of the same matrix) with their top-5 merged on the main thread.
 
 import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
-import { KernelPool } from '../dist/kernel/kernel-pool.js';
+import { Worker } from 'node:worker_threads';
 import { allocShared } from '../dist/kernel/kernel-memory.js';
+import { KernelPool } from '../dist/kernel/kernel-pool.js';
 import { ms, pct, printTable, si, times } from './lib/format.mjs';
 import { ROOT } from './lib/procs.mjs';
-import { prng } from './lib/texts.mjs';
 import { sampleInterleaved } from './lib/stats.mjs';
+import { prng } from './lib/texts.mjs';
 
 const DIMS = 1024;
 const K = 5;
@@ -52,7 +52,6 @@ function jsSearch(mat, q, rows, dims, k, outIdx, outScore) {
   }
   return len;
 }
-
 
 /**
  * Fills `view` (rows × DIMS) with distinct pseudo-random rows cheaply: one 4 MiB random block,
@@ -105,7 +104,9 @@ export async function runKernel({ native: peer, quick = false, log = console.err
   const rnd = prng(4242);
   const query = new Float32Array(DIMS).map(() => rnd() * 2 - 1);
   new Float32Array(memory.buffer, qOff, DIMS).set(query);
-  log(`[kernel] ${maxN.toLocaleString()} × ${DIMS} f32 (${(maxN * DIMS * 4 / 2 ** 30).toFixed(2)} GiB) written to shared memory in ${ms(performance.now() - t0)}`);
+  log(
+    `[kernel] ${maxN.toLocaleString()} × ${DIMS} f32 (${((maxN * DIMS * 4) / 2 ** 30).toFixed(2)} GiB) written to shared memory in ${ms(performance.now() - t0)}`,
+  );
 
   let plain = null;
   if (native.ok) {
@@ -121,12 +122,23 @@ export async function runKernel({ native: peer, quick = false, log = console.err
 
   const simd = instantiate('kernel.wasm', memory);
   // Two bare threads reading one half each: the memory system's ceiling for the two-worker pool.
-  const floorThreads = [0, 1].map(() => new Worker(new URL('./lib/floor-worker.mjs', import.meta.url), { workerData: { memory, module: new WebAssembly.Module(readFileSync(path.join(ROOT, 'build', 'kernel.wasm'))) } }));
-  const floorHalves = (offset, count) => Promise.all(floorThreads.map((w, i) => new Promise((resolve) => {
-    const half = Math.ceil(count / 2);
-    w.once('message', resolve);
-    w.postMessage({ offset: offset + i * half * 4, count: i === 0 ? half : count - half });
-  })));
+  const floorThreads = [0, 1].map(
+    () =>
+      new Worker(new URL('./lib/floor-worker.mjs', import.meta.url), {
+        workerData: { memory, module: new WebAssembly.Module(readFileSync(path.join(ROOT, 'build', 'kernel.wasm'))) },
+      }),
+  );
+  const floorHalves = (offset, count) =>
+    Promise.all(
+      floorThreads.map(
+        (w, i) =>
+          new Promise((resolve) => {
+            const half = Math.ceil(count / 2);
+            w.once('message', resolve);
+            w.postMessage({ offset: offset + i * half * 4, count: i === 0 ? half : count - half });
+          }),
+      ),
+    );
   const scalar = instantiate('kernel-scalar.wasm', memory);
   const jsIdx = new Int32Array(K);
   const jsScore = new Float32Array(K);
@@ -140,15 +152,46 @@ export async function runKernel({ native: peer, quick = false, log = console.err
     const last = {};
     const readIds = (slot, n) => Array.from(new Int32Array(memory.buffer, out(slot).idx, n));
     const variants = [
-      { name: 'wasm-simd search', work: N, run: () => { last.simd = simd.search(qOff, matOff, N, DIMS, K, out(0).idx, out(0).score); } },
-      { name: 'wasm-scalar search', work: N, run: () => { last.scalar = scalar.search(qOff, matOff, N, DIMS, K, out(1).idx, out(1).score); } },
-      { name: 'js-f32 loop', work: N, run: () => { last.js = jsSearch(view, query, N, DIMS, K, jsIdx, jsScore); } },
+      {
+        name: 'wasm-simd search',
+        work: N,
+        run: () => {
+          last.simd = simd.search(qOff, matOff, N, DIMS, K, out(0).idx, out(0).score);
+        },
+      },
+      {
+        name: 'wasm-scalar search',
+        work: N,
+        run: () => {
+          last.scalar = scalar.search(qOff, matOff, N, DIMS, K, out(1).idx, out(1).score);
+        },
+      },
+      {
+        name: 'js-f32 loop',
+        work: N,
+        run: () => {
+          last.js = jsSearch(view, query, N, DIMS, K, jsIdx, jsScore);
+        },
+      },
     ];
     if (native.ok) {
       const sub = plain.subarray(0, N * DIMS);
-      variants.push({ name: 'native usearch (1 thread)', work: N, run: () => { last.native = native.usearch.exactSearch(sub, query, DIMS, K, 'ip', 1); } });
+      variants.push({
+        name: 'native usearch (1 thread)',
+        work: N,
+        run: () => {
+          last.native = native.usearch.exactSearch(sub, query, DIMS, K, 'ip', 1);
+        },
+      });
     }
-    variants.push({ name: 'pool.scan, 1 worker', work: N, async: true, run: async () => { last.pool1 = await pool.scanInWorker(query, region, K); } });
+    variants.push({
+      name: 'pool.scan, 1 worker',
+      work: N,
+      async: true,
+      run: async () => {
+        last.pool1 = await pool.scanInWorker(query, region, K);
+      },
+    });
     if (N >= 100_000) {
       variants.push({
         name: 'pool.scan, 2 workers (row halves)',
@@ -162,14 +205,33 @@ export async function runKernel({ native: peer, quick = false, log = console.err
         },
       });
       // The floor reads the same N × 1024 floats with no multiply; reported as rows/s.
-      variants.push({ name: 'bandwidth floor (sumFloats)', work: N, run: () => { last.floor = simd.sumFloats(matOff, N * DIMS); } });
-      variants.push({ name: 'bandwidth floor, 2 threads (halves)', work: N, async: true, run: async () => { last.floor2 = await floorHalves(matOff, N * DIMS); } });
+      variants.push({
+        name: 'bandwidth floor (sumFloats)',
+        work: N,
+        run: () => {
+          last.floor = simd.sumFloats(matOff, N * DIMS);
+        },
+      });
+      variants.push({
+        name: 'bandwidth floor, 2 threads (halves)',
+        work: N,
+        async: true,
+        run: async () => {
+          last.floor2 = await floorHalves(matOff, N * DIMS);
+        },
+      });
       if (plain) {
         // A second, native floor: glibc memcmp of the shared matrix against its identical plain
         // copy reads 2 × N rows; rows/s counts both, so it is comparable with the rows above.
         const a = Buffer.from(memory.buffer, matOff, N * DIMS * 4);
         const b = Buffer.from(plain.buffer, 0, N * DIMS * 4);
-        variants.push({ name: 'native read floor (memcmp)', work: 2 * N, run: () => { last.memcmp = Buffer.compare(a, b); } });
+        variants.push({
+          name: 'native read floor (memcmp)',
+          work: 2 * N,
+          run: () => {
+            last.memcmp = Buffer.compare(a, b);
+          },
+        });
       }
     }
 
@@ -234,10 +296,13 @@ export async function runKernel({ native: peer, quick = false, log = console.err
     ratios.push({ N: n, ratio: 'SIMD / plain JS', value: times(r.simdOverJs), goal: N >= 100_000 ? '≥ 8×' : '' });
     ratios.push({ N: n, ratio: 'SIMD / native (usearch, 1 thread)', value: times(r.simdOverNative), goal: N >= 100_000 ? '≥ 0.9×' : '' });
     ratios.push({ N: n, ratio: 'SIMD / scalar WASM', value: times(r.simdOverScalar), goal: '' });
-    if (r.simdOverFloor !== null) ratios.push({ N: n, ratio: 'SIMD / bandwidth floor (sumFloats)', value: times(r.simdOverFloor), goal: N >= 1_000_000 ? '≥ 0.8×' : '' });
+    if (r.simdOverFloor !== null)
+      ratios.push({ N: n, ratio: 'SIMD / bandwidth floor (sumFloats)', value: times(r.simdOverFloor), goal: N >= 1_000_000 ? '≥ 0.8×' : '' });
     if (r.simdOverMemcmp !== null) ratios.push({ N: n, ratio: 'SIMD / native read floor (memcmp)', value: times(r.simdOverMemcmp), goal: '' });
-    if (r.pool2OverPool1 !== null) ratios.push({ N: n, ratio: 'pool 2 workers / 1 worker', value: times(r.pool2OverPool1), goal: N >= 1_000_000 ? '≥ 1.7×' : '' });
-    if (r.floor2OverFloor1 !== null) ratios.push({ N: n, ratio: 'bandwidth floor 2 threads / 1 thread (the ceiling for the line above)', value: times(r.floor2OverFloor1), goal: '' });
+    if (r.pool2OverPool1 !== null)
+      ratios.push({ N: n, ratio: 'pool 2 workers / 1 worker', value: times(r.pool2OverPool1), goal: N >= 1_000_000 ? '≥ 1.7×' : '' });
+    if (r.floor2OverFloor1 !== null)
+      ratios.push({ N: n, ratio: 'bandwidth floor 2 threads / 1 thread (the ceiling for the line above)', value: times(r.floor2OverFloor1), goal: '' });
     ratios.push({ N: n, ratio: 'pool.scan 1 worker / in-thread SIMD', value: times(r.pool1OverSimd), goal: '' });
   }
   return { rows, ratios, data };

@@ -76,21 +76,26 @@ async function daemonClosedLoop(conns, durationMs, nextText, h) {
   let n = 0;
   const t0 = performance.now();
   const end = t0 + durationMs;
-  await Promise.all(conns.map((c) => new Promise((resolve) => {
-    const next = () => {
-      if (performance.now() >= end) return resolve();
-      const sentAt = performance.now();
-      c.request('route.feedback', { text: nextText(), tier: TIERS[n++ & 1] }, (ok) => {
-        if (ok) {
-          recordNs(h, sentAt);
-          events++;
-        } else failed++;
-        if (!ok && c.ws.readyState !== 1) return resolve();
-        next();
-      });
-    };
-    next();
-  })));
+  await Promise.all(
+    conns.map(
+      (c) =>
+        new Promise((resolve) => {
+          const next = () => {
+            if (performance.now() >= end) return resolve();
+            const sentAt = performance.now();
+            c.request('route.feedback', { text: nextText(), tier: TIERS[n++ & 1] }, (ok) => {
+              if (ok) {
+                recordNs(h, sentAt);
+                events++;
+              } else failed++;
+              if (!ok && c.ws.readyState !== 1) return resolve();
+              next();
+            });
+          };
+          next();
+        }),
+    ),
+  );
   return { events, failed, eventsPerSec: (events * 1000) / (performance.now() - t0) };
 }
 
@@ -163,7 +168,9 @@ export async function runLearn({ quick = false, log = console.error } = {}) {
       floor: { eventsPerSec: summarize(floorRates), latency: histogramMs(hSeqFloor), fsyncs: seqEvents },
     };
     sequential.ratio = sequential.daemon.eventsPerSec.median / sequential.floor.eventsPerSec.median;
-    log(`[learn] sequential: daemon ${si(sequential.daemon.eventsPerSec.median)}/s (ack p50 ${ms(sequential.daemon.ack.p50)} p99 ${ms(sequential.daemon.ack.p99)}, ${seqCounters.fsyncs} fsyncs for ${seqEvents} events), floor ${si(sequential.floor.eventsPerSec.median)}/s`);
+    log(
+      `[learn] sequential: daemon ${si(sequential.daemon.eventsPerSec.median)}/s (ack p50 ${ms(sequential.daemon.ack.p50)} p99 ${ms(sequential.daemon.ack.p99)}, ${seqCounters.fsyncs} fsyncs for ${seqEvents} events), floor ${si(sequential.floor.eventsPerSec.median)}/s`,
+    );
 
     // (b) 16 and 64 connections, closed loop, vs one write + fdatasync per batch of `c` records.
     const concurrent = {};
@@ -198,12 +205,17 @@ export async function runLearn({ quick = false, log = console.error } = {}) {
         floor: { eventsPerSec: summarize(fRates), latency: histogramMs(hFloor), fsyncs: floorFsyncs, batch: c },
       };
       concurrent[c].ratio = concurrent[c].daemon.eventsPerSec.median / concurrent[c].floor.eventsPerSec.median;
-      log(`[learn] ${c} connections: daemon ${si(concurrent[c].daemon.eventsPerSec.median)}/s (ack p50 ${ms(concurrent[c].daemon.ack.p50)} p99 ${ms(concurrent[c].daemon.ack.p99)}; ${events} events, ${counters.fsyncs} fsyncs, ${counters.writes} writes${failed ? `, ${failed} FAILED` : ''}), group-commit floor ${si(concurrent[c].floor.eventsPerSec.median)}/s`);
+      log(
+        `[learn] ${c} connections: daemon ${si(concurrent[c].daemon.eventsPerSec.median)}/s (ack p50 ${ms(concurrent[c].daemon.ack.p50)} p99 ${ms(concurrent[c].daemon.ack.p99)}; ${events} events, ${counters.fsyncs} fsyncs, ${counters.writes} writes${failed ? `, ${failed} FAILED` : ''}), group-commit floor ${si(concurrent[c].floor.eventsPerSec.median)}/s`,
+      );
     }
 
     await clear();
     const last = await memoryStats(ctl);
-    const total = [seqCounters, ...Object.values(concurrent).map((c) => ({ bytes: c.daemon.bytes, fsyncs: c.daemon.fsyncs, writes: c.daemon.writes, patches: c.daemon.patches }))].reduce(add);
+    const total = [
+      seqCounters,
+      ...Object.values(concurrent).map((c) => ({ bytes: c.daemon.bytes, fsyncs: c.daemon.fsyncs, writes: c.daemon.writes, patches: c.daemon.patches })),
+    ].reduce(add);
     await ctl.close();
     await Promise.all(conns.map((c) => c.close()));
 
@@ -221,7 +233,12 @@ export async function runLearn({ quick = false, log = console.error } = {}) {
     Object.assign(data, {
       sequential,
       concurrent,
-      journal: { ...total, events: seqEvents + Object.values(concurrent).reduce((n, c) => n + c.events, 0), maxResidentPatches: maxResident, compactions: last.compactions },
+      journal: {
+        ...total,
+        events: seqEvents + Object.values(concurrent).reduce((n, c) => n + c.events, 0),
+        maxResidentPatches: maxResident,
+        compactions: last.compactions,
+      },
       embedMs: histogramMs(hEmbed),
       rss: { daemonAtStartBytes: restRss, daemonPeakBytes: rss.stop() },
       floorFilesystemPath: floorDir,
@@ -245,12 +262,42 @@ function rowsOf(d) {
       'floor: write + fdatasync per event': `${si(s.floor.eventsPerSec.median)}/s ${pct(s.floor.eventsPerSec.spreadPct)}`,
       'daemon / floor': times(s.ratio),
     },
-    { metric: 'ack p50 (floor: one write + fdatasync)', daemon: ms(s.daemon.ack.p50), 'floor: write + fdatasync per event': ms(s.floor.latency.p50), 'daemon / floor': times(s.daemon.ack.p50 / s.floor.latency.p50) },
-    { metric: 'ack p99', daemon: ms(s.daemon.ack.p99), 'floor: write + fdatasync per event': ms(s.floor.latency.p99), 'daemon / floor': times(s.daemon.ack.p99 / s.floor.latency.p99) },
-    { metric: 'ack p99.9', daemon: ms(s.daemon.ack.p999), 'floor: write + fdatasync per event': ms(s.floor.latency.p999), 'daemon / floor': times(s.daemon.ack.p999 / s.floor.latency.p999) },
-    { metric: `fsyncs / writes for ${s.events.toLocaleString('en-US')} events`, daemon: `${s.daemon.fsyncs} / ${s.daemon.writes}`, 'floor: write + fdatasync per event': `${s.floor.fsyncs} / ${s.floor.fsyncs}`, 'daemon / floor': '' },
-    { metric: 'journal bytes / event', daemon: (s.daemon.bytes / s.events).toFixed(1), 'floor: write + fdatasync per event': String(RECORD_BYTES), 'daemon / floor': '' },
-    { metric: 'local embedder per text (bench process, p50 / p99)', daemon: `${ms(d.embedMs.p50)} / ${ms(d.embedMs.p99)}`, 'floor: write + fdatasync per event': '—', 'daemon / floor': '' },
+    {
+      metric: 'ack p50 (floor: one write + fdatasync)',
+      daemon: ms(s.daemon.ack.p50),
+      'floor: write + fdatasync per event': ms(s.floor.latency.p50),
+      'daemon / floor': times(s.daemon.ack.p50 / s.floor.latency.p50),
+    },
+    {
+      metric: 'ack p99',
+      daemon: ms(s.daemon.ack.p99),
+      'floor: write + fdatasync per event': ms(s.floor.latency.p99),
+      'daemon / floor': times(s.daemon.ack.p99 / s.floor.latency.p99),
+    },
+    {
+      metric: 'ack p99.9',
+      daemon: ms(s.daemon.ack.p999),
+      'floor: write + fdatasync per event': ms(s.floor.latency.p999),
+      'daemon / floor': times(s.daemon.ack.p999 / s.floor.latency.p999),
+    },
+    {
+      metric: `fsyncs / writes for ${s.events.toLocaleString('en-US')} events`,
+      daemon: `${s.daemon.fsyncs} / ${s.daemon.writes}`,
+      'floor: write + fdatasync per event': `${s.floor.fsyncs} / ${s.floor.fsyncs}`,
+      'daemon / floor': '',
+    },
+    {
+      metric: 'journal bytes / event',
+      daemon: (s.daemon.bytes / s.events).toFixed(1),
+      'floor: write + fdatasync per event': String(RECORD_BYTES),
+      'daemon / floor': '',
+    },
+    {
+      metric: 'local embedder per text (bench process, p50 / p99)',
+      daemon: `${ms(d.embedMs.p50)} / ${ms(d.embedMs.p99)}`,
+      'floor: write + fdatasync per event': '—',
+      'daemon / floor': '',
+    },
   ];
   const concRows = [];
   for (const c of Object.values(d.concurrent)) {
@@ -264,8 +311,20 @@ function rowsOf(d) {
         'floor: 1 write + fdatasync per batch of conns': `${si(f.eventsPerSec.median)}/s ${pct(f.eventsPerSec.spreadPct)}`,
         'daemon / floor': times(c.ratio),
       },
-      { connections: c.connections, metric: 'ack p50 (floor: one batch)', daemon: ms(dd.ack.p50), 'floor: 1 write + fdatasync per batch of conns': ms(f.latency.p50), 'daemon / floor': times(dd.ack.p50 / f.latency.p50) },
-      { connections: c.connections, metric: 'ack p99', daemon: ms(dd.ack.p99), 'floor: 1 write + fdatasync per batch of conns': ms(f.latency.p99), 'daemon / floor': times(dd.ack.p99 / f.latency.p99) },
+      {
+        connections: c.connections,
+        metric: 'ack p50 (floor: one batch)',
+        daemon: ms(dd.ack.p50),
+        'floor: 1 write + fdatasync per batch of conns': ms(f.latency.p50),
+        'daemon / floor': times(dd.ack.p50 / f.latency.p50),
+      },
+      {
+        connections: c.connections,
+        metric: 'ack p99',
+        daemon: ms(dd.ack.p99),
+        'floor: 1 write + fdatasync per batch of conns': ms(f.latency.p99),
+        'daemon / floor': times(dd.ack.p99 / f.latency.p99),
+      },
       {
         connections: c.connections,
         metric: `fsyncs / writes for ${c.events.toLocaleString('en-US')} events`,
@@ -273,7 +332,13 @@ function rowsOf(d) {
         'floor: 1 write + fdatasync per batch of conns': `${f.fsyncs} / ${f.fsyncs} (${c.connections} per fsync)`,
         'daemon / floor': times(dd.fsyncs / f.fsyncs),
       },
-      { connections: c.connections, metric: 'journal bytes / event', daemon: c.events ? (dd.bytes / c.events).toFixed(1) : '—', 'floor: 1 write + fdatasync per batch of conns': String(RECORD_BYTES), 'daemon / floor': c.failed ? `${c.failed} FAILED` : '' },
+      {
+        connections: c.connections,
+        metric: 'journal bytes / event',
+        daemon: c.events ? (dd.bytes / c.events).toFixed(1) : '—',
+        'floor: 1 write + fdatasync per batch of conns': String(RECORD_BYTES),
+        'daemon / floor': c.failed ? `${c.failed} FAILED` : '',
+      },
     );
   }
   return { seqRows, concRows };
@@ -283,7 +348,12 @@ function rowsOf(d) {
 export function printLearn(result) {
   const d = result.data;
   const j = d.journal;
-  printTable(`4a. learning events/s, 1 client sequential (route.feedback {text, tier}, each waits for its fsync'd ack; ${d.sequential.events.toLocaleString('en-US')} events; floor in the bench process on the ${d.sameFilesystem ? 'same' : 'DIFFERENT'} filesystem)`, result.seqRows);
+  printTable(
+    `4a. learning events/s, 1 client sequential (route.feedback {text, tier}, each waits for its fsync'd ack; ${d.sequential.events.toLocaleString('en-US')} events; floor in the bench process on the ${d.sameFilesystem ? 'same' : 'DIFFERENT'} filesystem)`,
+    result.seqRows,
+  );
   printTable('4b. learning events/s, N connections closed loop (1 event in flight per connection) vs the group-commit floor', result.concRows);
-  console.log(`journal over the whole section: ${j.events.toLocaleString('en-US')} events acked, ${j.bytes.toLocaleString('en-US')} bytes appended = ${(j.bytes / j.events).toFixed(1)} bytes/event (record size ${RECORD_BYTES.toLocaleString('en-US')}: O(1) per event); ${j.fsyncs} fsyncs, ${j.writes} writes; compactions ${j.compactions} (automatic compaction off; memory cleared between rounds, at most ${j.maxResidentPatches.toLocaleString('en-US')} patches resident); daemon VmRSS ${mib(d.rss.daemonAtStartBytes)} at start, peak ${mib(d.rss.daemonPeakBytes)}`);
+  console.log(
+    `journal over the whole section: ${j.events.toLocaleString('en-US')} events acked, ${j.bytes.toLocaleString('en-US')} bytes appended = ${(j.bytes / j.events).toFixed(1)} bytes/event (record size ${RECORD_BYTES.toLocaleString('en-US')}: O(1) per event); ${j.fsyncs} fsyncs, ${j.writes} writes; compactions ${j.compactions} (automatic compaction off; memory cleared between rounds, at most ${j.maxResidentPatches.toLocaleString('en-US')} patches resident); daemon VmRSS ${mib(d.rss.daemonAtStartBytes)} at start, peak ${mib(d.rss.daemonPeakBytes)}`,
+  );
 }

@@ -49,7 +49,15 @@ function startDaemon() {
     const onData = (d) => {
       out += d.toString();
       const m = /"url":"(ws:\/\/[^"]+)"/.exec(out);
-      if (m && out.includes('smart-routerd ready')) resolve({ url: m[1], stop: async () => { proc.kill('SIGTERM'); await exited; rmSync(stateDir, { recursive: true, force: true }); } });
+      if (m && out.includes('smart-routerd ready'))
+        resolve({
+          url: m[1],
+          stop: async () => {
+            proc.kill('SIGTERM');
+            await exited;
+            rmSync(stateDir, { recursive: true, force: true });
+          },
+        });
     };
     proc.stdout.on('data', onData);
     proc.stderr.on('data', onData);
@@ -130,10 +138,28 @@ else {
   const f = (x) => x.toFixed(3);
   process.stdout.write(`plugin latency per turn — Node ${result.node}, ${result.websocket}, ${TURNS} turns each over the five demo messages\n`);
   console.table({
-    'routed (hook wall time)': { p50: f(result.routed.p50), p99: f(result.routed.p99), max: f(result.routed.max), mean: f(result.routed.mean), overrides: `${overrides}/${TURNS}` },
-    'raw route round trip (floor)': { p50: f(result.rawRoute.p50), p99: f(result.rawRoute.p99), max: f(result.rawRoute.max), mean: f(result.rawRoute.mean), overrides: '-' },
-    'fail-open, daemon stopped': { p50: f(result.failOpen.p50), p99: f(result.failOpen.p99), max: f(result.failOpen.max), mean: f(result.failOpen.mean), overrides: `${failOverrides}/${TURNS}` },
+    'routed (hook wall time)': {
+      p50: f(result.routed.p50),
+      p99: f(result.routed.p99),
+      max: f(result.routed.max),
+      mean: f(result.routed.mean),
+      overrides: `${overrides}/${TURNS}`,
+    },
+    'raw route round trip (floor)': {
+      p50: f(result.rawRoute.p50),
+      p99: f(result.rawRoute.p99),
+      max: f(result.rawRoute.max),
+      mean: f(result.rawRoute.mean),
+      overrides: '-',
+    },
+    'fail-open, daemon stopped': {
+      p50: f(result.failOpen.p50),
+      p99: f(result.failOpen.p99),
+      max: f(result.failOpen.max),
+      mean: f(result.failOpen.mean),
+      overrides: `${failOverrides}/${TURNS}`,
+    },
   });
-  process.stdout.write('ms; a daemon that is up but slow costs at most the plugin\'s timeoutMs (default 50 ms) per turn.\n');
+  process.stdout.write("ms; a daemon that is up but slow costs at most the plugin's timeoutMs (default 50 ms) per turn.\n");
 }
 process.exit(0);

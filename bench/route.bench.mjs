@@ -18,7 +18,7 @@
 import { createHistogram } from 'node:perf_hooks';
 import { LocalEmbedder } from '../dist/embedding/local.js';
 import { KernelPool, PatchIndex } from '../dist/kernel/index.js';
-import { ms, mib, printTable, si, times } from './lib/format.mjs';
+import { mib, ms, printTable, si, times } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
 import { BENCH_TOKEN, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';
 import { histogramMs } from './lib/stats.mjs';
@@ -134,7 +134,9 @@ async function findSustainedRate(conns, paramsOf, { from, floor = 60, warmMs, me
       await drained(conns);
       const r = await openLoopStep(conns, Math.round(rate), paramsOf, { warmMs, measureMs });
       steps.push(r);
-      log(`[route] ${label} ${Math.round(rate)}/s: p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} achieved ${si(r.achieved)}/s lost ${r.lost} generator lag p99 ${ms(r.lagMs.p99)}${r.pass ? '' : ' ✗'}`);
+      log(
+        `[route] ${label} ${Math.round(rate)}/s: p50 ${ms(r.latency.p50)} p99 ${ms(r.latency.p99)} achieved ${si(r.achieved)}/s lost ${r.lost} generator lag p99 ${ms(r.lagMs.p99)}${r.pass ? '' : ' ✗'}`,
+      );
       if (r.pass) return r;
     }
     return null;
@@ -178,18 +180,23 @@ async function closedLoop(conns, paramsOf, durationMs) {
   let n = 0;
   const end = performance.now() + durationMs;
   const t0 = performance.now();
-  await Promise.all(conns.map((c) => new Promise((resolve) => {
-    const next = () => {
-      if (performance.now() >= end) return resolve();
-      const sentAt = performance.now();
-      c.request('route', paramsOf(n++), () => {
-        h.record(Math.max(1, Math.round((performance.now() - sentAt) * 1e6)));
-        count++;
-        next();
-      });
-    };
-    next();
-  })));
+  await Promise.all(
+    conns.map(
+      (c) =>
+        new Promise((resolve) => {
+          const next = () => {
+            if (performance.now() >= end) return resolve();
+            const sentAt = performance.now();
+            c.request('route', paramsOf(n++), () => {
+              h.record(Math.max(1, Math.round((performance.now() - sentAt) * 1e6)));
+              count++;
+              next();
+            });
+          };
+          next();
+        }),
+    ),
+  );
   return { msgsPerSec: (count * 1000) / (performance.now() - t0), latency: histogramMs(h) };
 }
 
@@ -294,12 +301,14 @@ async function preloadPatches(url, count) {
   const nextText = randomPhrases(23);
   let issued = 0;
   const t0 = performance.now();
-  await Promise.all(conns.map(async (c) => {
-    while (issued < count) {
-      const i = issued++;
-      await c.call('route.feedback', { text: nextText(), tier: i % 2 ? 'lightweight' : 'flagship' });
-    }
-  }));
+  await Promise.all(
+    conns.map(async (c) => {
+      while (issued < count) {
+        const i = issued++;
+        await c.call('route.feedback', { text: nextText(), tier: i % 2 ? 'lightweight' : 'flagship' });
+      }
+    }),
+  );
   const elapsedMs = performance.now() - t0;
   const stats = (await conns[0].call('memory.stats', {})).payload;
   await Promise.all(conns.map((c) => c.close()));
@@ -323,7 +332,9 @@ export async function runRoute({ quick = false, log = console.error }) {
   try {
     const restRssEmpty = rssBytes(daemon.proc.pid);
     const preload = await preloadPatches(daemon.url, PATCHES);
-    log(`[route] preloaded ${PATCHES} user patches in ${ms(preload.ms)} (${si((PATCHES * 1000) / preload.ms)}/s, ${PRELOAD_CONNECTIONS} connections): ${preload.stats.patches} live, ${preload.stats.journalFsyncs} fsyncs, ${preload.stats.compactions} compactions`);
+    log(
+      `[route] preloaded ${PATCHES} user patches in ${ms(preload.ms)} (${si((PATCHES * 1000) / preload.ms)}/s, ${PRELOAD_CONNECTIONS} connections): ${preload.stats.patches} live, ${preload.stats.journalFsyncs} fsyncs, ${preload.stats.compactions} compactions`,
+    );
     if (preload.stats.patches !== PATCHES) throw new Error(`expected ${PATCHES} live patches after the preload, memory.stats says ${preload.stats.patches}`);
     const restRss = rssBytes(daemon.proc.pid);
     // (a) one sequential client.
@@ -355,7 +366,9 @@ export async function runRoute({ quick = false, log = console.error }) {
       await sequential(p1, 'route', (i) => paramsOf(b * per + i), per, hPlain, onPayloadP);
     }
     const daemonEnd = (await d1.call('memory.stats', {})).payload;
-    log(`[route] sequential: ${seqCount} routes with ${PATCHES} patches + ${seqCount} echoes + ${seqCount} routes without patches in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)} (${daemonEnd?.patches} live patches at the end), without patches ${JSON.stringify(sourcesP)}`);
+    log(
+      `[route] sequential: ${seqCount} routes with ${PATCHES} patches + ${seqCount} echoes + ${seqCount} routes without patches in ${ms(performance.now() - t0)}; decision sources ${JSON.stringify(sources)} (${daemonEnd?.patches} live patches at the end), without patches ${JSON.stringify(sourcesP)}`,
+    );
     const rRoute = histogramMs(hRoute);
     const rEcho = histogramMs(hEcho);
     const rIn = histogramMs(inDaemon);
@@ -392,7 +405,13 @@ export async function runRoute({ quick = false, log = console.error }) {
       patches: {
         count: PATCHES,
         compactionThreshold: PATCHES_COMPACTION_THRESHOLD,
-        preload: { ms: preload.ms, perSec: (PATCHES * 1000) / preload.ms, connections: PRELOAD_CONNECTIONS, fsyncs: preload.stats.journalFsyncs, compactions: preload.stats.compactions },
+        preload: {
+          ms: preload.ms,
+          perSec: (PATCHES * 1000) / preload.ms,
+          connections: PRELOAD_CONNECTIONS,
+          fsyncs: preload.stats.journalFsyncs,
+          compactions: preload.stats.compactions,
+        },
         liveAtEnd: daemonEnd?.patches ?? null,
       },
       sequential: { count: seqCount, route: rRoute, echo: rEcho, inDaemonLatencyMs: rIn, sources, patchHits: sources.patch ?? 0, ratios: seqRatios },
@@ -412,10 +431,26 @@ export async function runRoute({ quick = false, log = console.error }) {
       { metric: 'p99', route: ms(rRoute.p99), 'echo (floor)': ms(rEcho.p99), 'route / echo': times(seqRatios.p99), goal: '≤ 2×' },
       { metric: 'p99.9', route: ms(rRoute.p999), 'echo (floor)': ms(rEcho.p999), 'route / echo': times(seqRatios.p999), goal: '' },
       { metric: 'mean', route: ms(rRoute.mean), 'echo (floor)': ms(rEcho.mean), 'route / echo': times(rRoute.mean / rEcho.mean), goal: '' },
-      { metric: 'requests/s (1 client)', route: si(1000 / rRoute.mean), 'echo (floor)': si(1000 / rEcho.mean), 'route / echo': times(rEcho.mean / rRoute.mean), goal: '' },
+      {
+        metric: 'requests/s (1 client)',
+        route: si(1000 / rRoute.mean),
+        'echo (floor)': si(1000 / rEcho.mean),
+        'route / echo': times(rEcho.mean / rRoute.mean),
+        goal: '',
+      },
       { metric: 'in-daemon latencyMs p50 / p99', route: `${ms(rIn.p50)} / ${ms(rIn.p99)}`, 'echo (floor)': '—', 'route / echo': '', goal: '' },
-      { metric: 'decisions from a user patch (source "patch")', route: `${sources.patch ?? 0} of ${seqCount.toLocaleString('en-US')}`, 'echo (floor)': '', 'route / echo': '', goal: '' },
-      ...[['p50', 'p50'], ['p99', 'p99'], ['p99.9', 'p999']].map(([label, k]) => ({
+      {
+        metric: 'decisions from a user patch (source "patch")',
+        route: `${sources.patch ?? 0} of ${seqCount.toLocaleString('en-US')}`,
+        'echo (floor)': '',
+        'route / echo': '',
+        goal: '',
+      },
+      ...[
+        ['p50', 'p50'],
+        ['p99', 'p99'],
+        ['p99.9', 'p999'],
+      ].map(([label, k]) => ({
         metric: `${label} of a daemon WITHOUT user patches`,
         route: ms(rPlain[k]),
         'echo (floor)': ms(rEcho[k]),
@@ -462,9 +497,27 @@ export async function runRoute({ quick = false, log = console.error }) {
         'daemon / echo': times(closedRatio),
         goal: '',
       },
-      { metric: 'closed loop p50 / p99', daemon: `${ms(dClosed.latency.p50)} / ${ms(dClosed.latency.p99)}`, 'echo (floor)': `${ms(eClosed.latency.p50)} / ${ms(eClosed.latency.p99)}`, 'daemon / echo': '', goal: '' },
-      { metric: 'RSS peak under this load (VmRSS)', daemon: mib(loadRss), 'echo (floor)': mib(echoLoadRss), 'daemon / echo': times(loadRss / echoLoadRss), goal: '' },
-      { metric: `daemon RSS at rest: with ${PATCHES.toLocaleString('en-US')} patches / before them`, daemon: `${mib(restRss)} / ${mib(restRssEmpty)}`, 'echo (floor)': '', 'daemon / echo': '', goal: '' },
+      {
+        metric: 'closed loop p50 / p99',
+        daemon: `${ms(dClosed.latency.p50)} / ${ms(dClosed.latency.p99)}`,
+        'echo (floor)': `${ms(eClosed.latency.p50)} / ${ms(eClosed.latency.p99)}`,
+        'daemon / echo': '',
+        goal: '',
+      },
+      {
+        metric: 'RSS peak under this load (VmRSS)',
+        daemon: mib(loadRss),
+        'echo (floor)': mib(echoLoadRss),
+        'daemon / echo': times(loadRss / echoLoadRss),
+        goal: '',
+      },
+      {
+        metric: `daemon RSS at rest: with ${PATCHES.toLocaleString('en-US')} patches / before them`,
+        daemon: `${mib(restRss)} / ${mib(restRssEmpty)}`,
+        'echo (floor)': '',
+        'daemon / echo': '',
+        goal: '',
+      },
     ];
     await Promise.all([daemon.stop(), echo.stop()]);
     const b = await inProcessBreakdown(texts, quick ? 2_000 : 5_000);
@@ -472,9 +525,24 @@ export async function runRoute({ quick = false, log = console.error }) {
     const nz = b.queryNonZeroDims;
     const breakdownRows = [
       { step: 'local embedder, embedSync(text)', p50: ms(b.embed.p50), p99: ms(b.embed.p99), 'of route p50': share(b.embed.p50 / rRoute.p50) },
-      { step: 'DNA scan, 48 rows column-major, inline (as the daemon does)', p50: ms(b.dnaScan.p50), p99: ms(b.dnaScan.p99), 'of route p50': share(b.dnaScan.p50 / rRoute.p50) },
-      { step: `user-patch scan, ${PATCHES.toLocaleString('en-US')} rows, top-32, as the daemon does (PatchIndex layout "${b.patchLayout}"; ${share(b.patchScanInWorkerShare)} went to a worker); query non-zero dims p10/p50/p90 ${nz.p10}/${nz.p50}/${nz.p90} of 1024`, p50: ms(b.patchScan.p50), p99: ms(b.patchScan.p99), 'of route p50': share(b.patchScan.p50 / rRoute.p50) },
-      { step: 'same rows row-major in a worker (Piscina round trip; the layout used before)', p50: ms(b.rowMajorPatchScanInWorker.p50), p99: ms(b.rowMajorPatchScanInWorker.p99), 'of route p50': share(b.rowMajorPatchScanInWorker.p50 / rRoute.p50) },
+      {
+        step: 'DNA scan, 48 rows column-major, inline (as the daemon does)',
+        p50: ms(b.dnaScan.p50),
+        p99: ms(b.dnaScan.p99),
+        'of route p50': share(b.dnaScan.p50 / rRoute.p50),
+      },
+      {
+        step: `user-patch scan, ${PATCHES.toLocaleString('en-US')} rows, top-32, as the daemon does (PatchIndex layout "${b.patchLayout}"; ${share(b.patchScanInWorkerShare)} went to a worker); query non-zero dims p10/p50/p90 ${nz.p10}/${nz.p50}/${nz.p90} of 1024`,
+        p50: ms(b.patchScan.p50),
+        p99: ms(b.patchScan.p99),
+        'of route p50': share(b.patchScan.p50 / rRoute.p50),
+      },
+      {
+        step: 'same rows row-major in a worker (Piscina round trip; the layout used before)',
+        p50: ms(b.rowMajorPatchScanInWorker.p50),
+        p99: ms(b.rowMajorPatchScanInWorker.p99),
+        'of route p50': share(b.rowMajorPatchScanInWorker.p50 / rRoute.p50),
+      },
       { step: 'whole route in the daemon (its latencyMs)', p50: ms(rIn.p50), p99: ms(rIn.p99), 'of route p50': share(rIn.p50 / rRoute.p50) },
       { step: 'echo round trip (transport floor)', p50: ms(rEcho.p50), p99: ms(rEcho.p99), 'of route p50': share(rEcho.p50 / rRoute.p50) },
     ];
@@ -488,8 +556,13 @@ export async function runRoute({ quick = false, log = console.error }) {
 export function printRoute(result) {
   const s = result.data.sequential;
   const p = result.data.patches;
-  printTable(`2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; the daemon holds ${p.count.toLocaleString('en-US')} user patches (compactionThreshold ${p.compactionThreshold.toLocaleString('en-US')}, ${p.liveAtEnd?.toLocaleString('en-US')} live at the end), sources ${JSON.stringify(s.sources)}; a second daemon without patches: sources ${JSON.stringify(result.data.withoutPatches.sources)})`, result.seqRows);
-  printTable(`2b. ${CONNECTIONS} connections, open loop (send → res; a rate passes with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, ≥ 95% answered; a failing rate is retried once)`, result.loadRows);
-  printTable('2c. where a route\'s time goes (measured in the bench process, sequential, same texts)', result.breakdownRows);
+  printTable(
+    `2a. route latency, 1 client sequential over WebSocket (${s.count.toLocaleString('en-US')} each; send → res; the daemon holds ${p.count.toLocaleString('en-US')} user patches (compactionThreshold ${p.compactionThreshold.toLocaleString('en-US')}, ${p.liveAtEnd?.toLocaleString('en-US')} live at the end), sources ${JSON.stringify(s.sources)}; a second daemon without patches: sources ${JSON.stringify(result.data.withoutPatches.sources)})`,
+    result.seqRows,
+  );
+  printTable(
+    `2b. ${CONNECTIONS} connections, open loop (send → res; a rate passes with p99 ≤ ${P99_LIMIT_MS} ms, nothing lost, ≥ 95% answered; a failing rate is retried once)`,
+    result.loadRows,
+  );
+  printTable("2c. where a route's time goes (measured in the bench process, sequential, same texts)", result.breakdownRows);
 }
-

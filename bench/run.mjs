@@ -42,7 +42,9 @@ function fail(message) {
 function gitRevision() {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'assembly'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'src', 'assembly'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !==
+      '';
     return dirty ? `${rev}+dirty(src)` : rev;
   } catch {
     return null;
@@ -71,7 +73,9 @@ const meta = {
   memoryBytes: os.totalmem(),
   loadavg: { start: os.loadavg() },
 };
-log(`[bench] ${meta.date} scope=${opts.scope}${opts.quick ? ' (quick)' : ''} node ${meta.node} on ${meta.cores} × ${meta.cpu}; load average ${meta.loadavg.start.map((x) => x.toFixed(2)).join(' ')}`);
+log(
+  `[bench] ${meta.date} scope=${opts.scope}${opts.quick ? ' (quick)' : ''} node ${meta.node} on ${meta.cores} × ${meta.cpu}; load average ${meta.loadavg.start.map((x) => x.toFixed(2)).join(' ')}`,
+);
 
 // Sections run cheapest-footprint first: the kernel section holds ~8 GiB (the shared matrix and
 // the native peer's copy) until the process exits, so it goes last; tables print in order 1–4.
@@ -112,15 +116,23 @@ for (const p of printers) if (p) p();
 const summary = goals(results);
 if (summary.length) {
   const { printTable } = await import('./lib/format.mjs');
-  printTable('Goals (issue 7) — ratios from this run', summary.map((g) => ({ goal: g.goal, measured: g.text, target: g.target, met: g.met })));
+  printTable(
+    'Goals (issue 7) — ratios from this run',
+    summary.map((g) => ({ goal: g.goal, measured: g.text, target: g.target, met: g.met })),
+  );
 }
-console.log(`\nload average ${meta.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${meta.loadavg.end.map((x) => x.toFixed(2)).join(' ')} on ${meta.cores} cores (above ~${meta.cores} means other work shared the machine); ${meta.seconds.toFixed(0)} s`);
+console.log(
+  `\nload average ${meta.loadavg.start.map((x) => x.toFixed(2)).join(' ')} → ${meta.loadavg.end.map((x) => x.toFixed(2)).join(' ')} on ${meta.cores} cores (above ~${meta.cores} means other work shared the machine); ${meta.seconds.toFixed(0)} s`,
+);
 
 const dir = path.join(BENCH, 'results');
 mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
 const strip = (r) => (r ? r.data : undefined);
-writeFileSync(file, `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn) }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn) }, null, 2)}\n`,
+);
 console.log(`results: ${path.relative(process.cwd(), file)}`);
 
 /** The issue-7 goals this run can speak to, each with the measured ratio and whether it is met. */
@@ -129,7 +141,13 @@ function goals(r) {
   const fmt = (v) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v >= 0.1 ? v.toFixed(2) : v.toPrecision(2)}×`);
   const add = (goal, value, target, atLeast) => {
     const known = value !== null && value !== undefined && Number.isFinite(value);
-    out.push({ goal, value: known ? value : null, text: fmt(value), target: `${atLeast ? '≥' : '≤'} ${target}×`, met: !known ? '—' : (atLeast ? value >= target : value <= target) ? 'yes' : 'NO' });
+    out.push({
+      goal,
+      value: known ? value : null,
+      text: fmt(value),
+      target: `${atLeast ? '≥' : '≤'} ${target}×`,
+      met: !known ? '—' : (atLeast ? value >= target : value <= target) ? 'yes' : 'NO',
+    });
   };
   const k = r.kernel?.data.byN;
   if (k) {

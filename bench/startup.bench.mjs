@@ -7,7 +7,7 @@
 // the same way. Both are spawned alternately `reps` times; medians and robust spread are shown.
 // RSS is VmRSS from /proc/<pid>/status, 500 ms after ready with no traffic ("at rest").
 
-import { ms, mib, pct, printTable, times } from './lib/format.mjs';
+import { mib, ms, pct, printTable, times } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
 import { BENCH_TOKEN, rssBytes, startDaemon, startScript } from './lib/procs.mjs';
 import { summarize } from './lib/stats.mjs';
@@ -49,9 +49,33 @@ export async function runStartup({ quick = false, log = console.error }) {
   const ratio = s.daemonReady.median / s.bareReady.median;
   log(`[startup] ${reps} daemon starts: ready ${ms(s.daemonReady.median)}, bare node ${ms(s.bareReady.median)}`);
   const rows = [
-    { metric: 'spawn → ready line', daemon: ms(s.daemonReady.median), '±%': pct(s.daemonReady.spreadPct), 'bare node (floor)': ms(s.bareReady.median), 'floor ±%': pct(s.bareReady.spreadPct), 'daemon / floor': times(ratio), goal: '≤ 3×' },
-    { metric: 'spawn → first ok `health` over WS', daemon: ms(s.daemonHealth.median), '±%': pct(s.daemonHealth.spreadPct), 'bare node (floor)': ms(s.bareReady.median), 'floor ±%': pct(s.bareReady.spreadPct), 'daemon / floor': times(s.daemonHealth.median / s.bareReady.median), goal: '' },
-    { metric: 'readyMs the daemon logs (its own clock)', daemon: ms(s.daemonSelfReady.median), '±%': pct(s.daemonSelfReady.spreadPct), 'bare node (floor)': '', 'floor ±%': '', 'daemon / floor': '', goal: '' },
+    {
+      metric: 'spawn → ready line',
+      daemon: ms(s.daemonReady.median),
+      '±%': pct(s.daemonReady.spreadPct),
+      'bare node (floor)': ms(s.bareReady.median),
+      'floor ±%': pct(s.bareReady.spreadPct),
+      'daemon / floor': times(ratio),
+      goal: '≤ 3×',
+    },
+    {
+      metric: 'spawn → first ok `health` over WS',
+      daemon: ms(s.daemonHealth.median),
+      '±%': pct(s.daemonHealth.spreadPct),
+      'bare node (floor)': ms(s.bareReady.median),
+      'floor ±%': pct(s.bareReady.spreadPct),
+      'daemon / floor': times(s.daemonHealth.median / s.bareReady.median),
+      goal: '',
+    },
+    {
+      metric: 'readyMs the daemon logs (its own clock)',
+      daemon: ms(s.daemonSelfReady.median),
+      '±%': pct(s.daemonSelfReady.spreadPct),
+      'bare node (floor)': '',
+      'floor ±%': '',
+      'daemon / floor': '',
+      goal: '',
+    },
     {
       metric: 'RSS at rest (VmRSS)',
       daemon: mib(s.daemonRss?.median),

@@ -102,7 +102,7 @@ try {
     metafile: true,
   });
   const text = readFileSync(tmp, 'utf8');
-  if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error('the bundle lost the entry\'s #!/usr/bin/env node line');
+  if (!text.startsWith('#!/usr/bin/env node\n')) throw new Error("the bundle lost the entry's #!/usr/bin/env node line");
   // The map is written beside the temp file under its name: rename both, and point the bundle at main.js.map.
   const tmpMap = `${tmp}.map`;
   const fixed = text.replace(`//# sourceMappingURL=${path.basename(tmpMap)}`, '//# sourceMappingURL=main.js.map');
@@ -114,9 +114,12 @@ try {
   renameSync(tmpMap, `${entry}.map`);
   renameSync(tmp, entry);
   chmodSync(entry, 0o755);
-  if (!zodLocalesTrimmed) process.stderr.write('smart-routerd bundle: warning: zod/v4/locales/index.js not seen (zod changed its layout?): all of its locales are bundled\n');
+  if (!zodLocalesTrimmed)
+    process.stderr.write('smart-routerd bundle: warning: zod/v4/locales/index.js not seen (zod changed its layout?): all of its locales are bundled\n');
   const inputs = Object.keys(result.metafile.inputs).length;
-  process.stdout.write(`smart-routerd bundle: ${path.relative(root, entry)} from ${inputs} modules, ${(fixed.length / 1024).toFixed(0)} KiB, in ${(performance.now() - started).toFixed(0)} ms\n`);
+  process.stdout.write(
+    `smart-routerd bundle: ${path.relative(root, entry)} from ${inputs} modules, ${(fixed.length / 1024).toFixed(0)} KiB, in ${(performance.now() - started).toFixed(0)} ms\n`,
+  );
 } finally {
   rmSync(tmp, { force: true });
   rmSync(`${tmp}.map`, { force: true });

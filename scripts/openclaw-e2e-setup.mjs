@@ -58,7 +58,8 @@ function npmInstall(dir, spec, { ignoreScripts }) {
   const started = Date.now();
   const res = spawnSync(npm.file, args, { cwd: dir, stdio: 'inherit', shell: npm.shell });
   if (res.error) throw new SetupError(`could not run npm (${res.error.message}); is npm on PATH?`);
-  if (res.status !== 0) throw new SetupError(`npm install ${spec} failed with exit code ${res.status ?? res.signal} (is the npm registry reachable from here?)`);
+  if (res.status !== 0)
+    throw new SetupError(`npm install ${spec} failed with exit code ${res.status ?? res.signal} (is the npm registry reachable from here?)`);
   log(`installed ${spec} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -139,7 +140,9 @@ function ensureOpenclaw(node) {
   renameSync(staging, dir);
   const installed = openclawIn(dir, node);
   if (!installed) {
-    throw new SetupError(`openclaw ${OPENCLAW_VERSION} was installed into ${dir} but \`node openclaw.mjs --version\` under Node ${NODE_VERSION} did not report it`);
+    throw new SetupError(
+      `openclaw ${OPENCLAW_VERSION} was installed into ${dir} but \`node openclaw.mjs --version\` under Node ${NODE_VERSION} did not report it`,
+    );
   }
   log(`openclaw ${OPENCLAW_VERSION}: ${installed}`);
   return installed;
@@ -153,7 +156,7 @@ try {
   writeFileSync(PATHS_FILE, `${JSON.stringify(paths, null, 2)}\n`);
   log(`wrote ${PATHS_FILE}`);
 } catch (err) {
-  const message = err instanceof SetupError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+  const message = err instanceof SetupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`[openclaw-e2e-setup] FAILED: ${message}\n`);
   process.exit(1);
 }

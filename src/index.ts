@@ -1,6 +1,6 @@
+export { type Config, loadConfig } from './config/index.js';
 export { Daemon, type DaemonOptions, VERSION } from './daemon/index.js';
-export { GatewayClient, GatewayRequestError } from './gateway/index.js';
-export { Router, type RouteDecision } from './routing/index.js';
 export { LocalEmbedder } from './embedding/index.js';
-export { loadConfig, type Config } from './config/index.js';
-export { SrdError, ErrorTable, type SrdErrorCode } from './errors.js';
+export { ErrorTable, SrdError, type SrdErrorCode } from './errors.js';
+export { GatewayClient, GatewayRequestError } from './gateway/index.js';
+export { type RouteDecision, Router } from './routing/index.js';

@@ -53,7 +53,8 @@ function violations(): string[] {
       const rel = `${path.relative(SRC, file)} -> ${m[1]}`;
       if (!to || to === from) continue;
       if (!(ALLOWED[from] ?? []).includes(to)) out.push(`${rel} (${from} may not import ${to})`);
-      else if (path.basename(target) !== 'index.js' || path.dirname(target) !== path.join(SRC, to)) out.push(`${rel} (import ${to}/index.js, not its internals)`);
+      else if (path.basename(target) !== 'index.js' || path.dirname(target) !== path.join(SRC, to))
+        out.push(`${rel} (import ${to}/index.js, not its internals)`);
     }
   }
   return out;

@@ -48,20 +48,22 @@ export class GatewayConn {
       ws.on('message', function onHandshake(data) {
         const frame = JSON.parse(data.toString());
         if (frame.type === 'event' && frame.event === 'connect.challenge') {
-          ws.send(JSON.stringify({
-            type: 'req',
-            id: 'connect',
-            method: 'connect',
-            params: {
-              minProtocol: PROTOCOL_VERSION,
-              maxProtocol: PROTOCOL_VERSION,
-              client: { id: 'bench', version: 'bench', platform: process.platform, mode: 'cli' },
-              role: 'operator',
-              scopes,
-              caps: [],
-              auth: { token },
-            },
-          }));
+          ws.send(
+            JSON.stringify({
+              type: 'req',
+              id: 'connect',
+              method: 'connect',
+              params: {
+                minProtocol: PROTOCOL_VERSION,
+                maxProtocol: PROTOCOL_VERSION,
+                client: { id: 'bench', version: 'bench', platform: process.platform, mode: 'cli' },
+                role: 'operator',
+                scopes,
+                caps: [],
+                auth: { token },
+              },
+            }),
+          );
         } else if (frame.type === 'res' && frame.id === 'connect') {
           clearTimeout(timer);
           ws.off('message', onHandshake);

@@ -9,9 +9,22 @@ import { mulberry32 as prng } from '../../dist/intent-model/dna-train.js';
 export { prng };
 
 const CHAT = [
-  'hey there!', 'thanks, that helped a lot', 'good morning :)', 'lol ok', 'how are you doing today?',
-  'nice, talk later', 'haha that is funny', 'can you just say hi to my sister Mia?', 'ok cool',
-  '早上好！', '谢谢你', '哈哈哈 好的', '今天心情不错', '晚安', 'you there?', 'sorry, wrong chat',
+  'hey there!',
+  'thanks, that helped a lot',
+  'good morning :)',
+  'lol ok',
+  'how are you doing today?',
+  'nice, talk later',
+  'haha that is funny',
+  'can you just say hi to my sister Mia?',
+  'ok cool',
+  '早上好！',
+  '谢谢你',
+  '哈哈哈 好的',
+  '今天心情不错',
+  '晚安',
+  'you there?',
+  'sorry, wrong chat',
 ];
 const PLACES = ['Portugal', 'Kenya', 'Vietnam', 'Chile', 'Norway', 'Mongolia', 'New Zealand', 'Morocco', '日本', '巴西'];
 const THINGS = ['the printing press', 'penicillin', 'the transistor', 'TCP/IP', 'the Eiffel Tower', 'Python', 'the bicycle', '电话', '造纸术'];
@@ -57,19 +70,31 @@ const ERRORS = [
 const CODE = [
   (p) => `Write a ${p.codeLang} function that ${p.task}.`,
   (p) => `Why does this throw ${p.error}?\n\n\`\`\`\nconst rows = data.items.map(r => r.id)\nfor (const id of rows) { await save(id) }\n\`\`\``,
-  (p) => `Can you review this ${p.codeLang} snippet and suggest how to make it faster?\n\n\`\`\`\nfor i in range(len(xs)):\n    for j in range(len(xs)):\n        if xs[i] + xs[j] == target: return i, j\n\`\`\``,
+  (p) =>
+    `Can you review this ${p.codeLang} snippet and suggest how to make it faster?\n\n\`\`\`\nfor i in range(len(xs)):\n    for j in range(len(xs)):\n        if xs[i] + xs[j] == target: return i, j\n\`\`\``,
   (p) => `用${p.codeLang}写一个函数，${p.task === TASKS[0] ? '解析日期字符串并返回星期几' : '对数组去重并保持原有顺序'}。`,
   (p) => `my ${p.codeLang} build fails with "${p.error}" after upgrading the compiler, what changed?`,
 ];
 const REASON = [
-  (p) => `A train leaves at ${p.n}:00 going 80 km/h and another leaves an hour later at 110 km/h. When does the second catch up? Show your reasoning step by step.`,
+  (p) =>
+    `A train leaves at ${p.n}:00 going 80 km/h and another leaves an hour later at 110 km/h. When does the second catch up? Show your reasoning step by step.`,
   (p) => `Prove that the square root of ${p.prime} is irrational.`,
-  (p) => `We have ${p.n * 3} engineers and two projects with different deadlines and risk profiles. Walk me through a framework for deciding how to split the team, including the trade-offs and what data I should gather first.`,
+  (p) =>
+    `We have ${p.n * 3} engineers and two projects with different deadlines and risk profiles. Walk me through a framework for deciding how to split the team, including the trade-offs and what data I should gather first.`,
   (p) => `If I invest ${p.n * 1000} dollars at 5% compounded monthly, how long until it doubles? Compare with the rule of 72 and explain the gap.`,
   (p) => `请一步一步推理：一个水池有两个进水管，单开甲管${p.n + 2}小时注满，单开乙管${p.n + 5}小时注满，同时开需要多久？`,
-  (p) => `Compare event sourcing and a plain CRUD model for an order system with ${p.n * 10}k writes a day; analyse consistency, auditability, operational cost and how each fails.`,
+  (p) =>
+    `Compare event sourcing and a plain CRUD model for an order system with ${p.n * 10}k writes a day; analyse consistency, auditability, operational cost and how each fails.`,
 ];
-const TOPICS = ['our Q3 roadmap', 'a delayed shipment', 'the new parental leave policy', 'a conference talk on WebAssembly', 'remote onboarding', '团队建设活动', '产品发布会'];
+const TOPICS = [
+  'our Q3 roadmap',
+  'a delayed shipment',
+  'the new parental leave policy',
+  'a conference talk on WebAssembly',
+  'remote onboarding',
+  '团队建设活动',
+  '产品发布会',
+];
 const WHO = ['my landlord', 'the hiring manager', 'a customer who was double-charged', 'my team', 'the school principal'];
 const WRITE = [
   (p) => `Draft a polite email to ${p.who} about ${p.topic}.`,
@@ -102,7 +127,14 @@ export function generateMessages(count, seed = 7) {
     topic: pick(TOPICS),
     who: pick(WHO),
   });
-  const mix = [[CHAT, 0.22], [FACT, 0.2], [TRANS, 0.12], [CODE, 0.18], [REASON, 0.13], [WRITE, 0.15]];
+  const mix = [
+    [CHAT, 0.22],
+    [FACT, 0.2],
+    [TRANS, 0.12],
+    [CODE, 0.18],
+    [REASON, 0.13],
+    [WRITE, 0.15],
+  ];
   const out = [];
   for (let i = 0; i < count; i++) {
     let u = rnd();

@@ -2,18 +2,9 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import {
-  DEFAULT_MODELS,
-  KEY_REQUIRED,
-  PROVIDERS,
-  readConfigFile,
-  validateConfig,
-  type Config,
-  type ConfigPaths,
-  type ProviderName,
-} from '../config/index.js';
+import { type Config, type ConfigPaths, DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS, type ProviderName, readConfigFile, validateConfig } from '../config/index.js';
 import { createRemoteEmbedder, displayUrl, remoteBaseUrl, sendsDimensions, spaceId } from '../embedding/index.js';
-import { SrdError, isSrdError } from '../errors.js';
+import { isSrdError, SrdError } from '../errors.js';
 import { dnaCandidates } from '../intent-model/index.js';
 import type { Choice, Prompter } from './prompts.js';
 
@@ -89,7 +80,11 @@ export async function runEnable(flags: EnableFlags, ctx: EnableContext): Promise
   const notes: string[] = [];
   ask?.intro('smart-routerd: smart routing setup');
 
-  const chosen = flags.provider ?? (ask ? await ask.select('Embedding provider (routing runs in its embedding space)', PROVIDER_CHOICES, current.memorySearch.provider) : current.memorySearch.provider);
+  const chosen =
+    flags.provider ??
+    (ask
+      ? await ask.select('Embedding provider (routing runs in its embedding space)', PROVIDER_CHOICES, current.memorySearch.provider)
+      : current.memorySearch.provider);
   if (!isProvider(chosen)) throw input(`--provider must be one of ${PROVIDERS.join(', ')} (got ${JSON.stringify(chosen)})`);
   const provider: ProviderName = chosen;
   const sameProvider = provider === current.memorySearch.provider;
@@ -101,9 +96,11 @@ export async function runEnable(flags: EnableFlags, ctx: EnableContext): Promise
   let model: string | undefined;
   if (provider !== 'local') {
     const keptUrl = sameProvider ? current.memorySearch.remote.baseUrl : undefined;
-    baseUrl = flags.baseUrl ?? (provider === 'custom' && ask
-      ? await ask.text('Base URL of the OpenAI-compatible API', { initial: keptUrl ?? 'http://127.0.0.1:11434/v1', validate: urlProblem })
-      : keptUrl);
+    baseUrl =
+      flags.baseUrl ??
+      (provider === 'custom' && ask
+        ? await ask.text('Base URL of the OpenAI-compatible API', { initial: keptUrl ?? 'http://127.0.0.1:11434/v1', validate: urlProblem })
+        : keptUrl);
     if (baseUrl !== undefined && urlProblem(baseUrl)) throw input(`--base-url: ${urlProblem(baseUrl)} (got ${JSON.stringify(displayUrl(baseUrl))})`);
     if (provider === 'custom' && baseUrl === undefined) throw input('--base-url is required for provider custom (e.g. http://127.0.0.1:11434/v1 for Ollama)');
 
@@ -123,31 +120,61 @@ export async function runEnable(flags: EnableFlags, ctx: EnableContext): Promise
     }
 
     const keptModel = sameProvider ? current.memorySearch.model : DEFAULT_MODELS[provider];
-    model = flags.model ?? (ask
-      ? await ask.text('Embedding model', { ...(keptModel ? { initial: keptModel } : { placeholder: 'e.g. nomic-embed-text' }), validate: (v) => (v.trim() === '' ? 'required' : undefined) })
-      : keptModel);
+    model =
+      flags.model ??
+      (ask
+        ? await ask.text('Embedding model', {
+            ...(keptModel ? { initial: keptModel } : { placeholder: 'e.g. nomic-embed-text' }),
+            validate: (v) => (v.trim() === '' ? 'required' : undefined),
+          })
+        : keptModel);
     if (!model) throw input(`--model is required for provider ${provider} (the embedding model your server serves)`);
     model = model.trim();
   }
 
-  const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
-  const lightweight = flags.lightweight !== undefined ? list(flags.lightweight)
-    : ask ? list(await ask.text('Lightweight model(s), comma-separated (the first is the default)', { initial: current.lightweightModels.join(', '), validate: (v) => (list(v).length === 0 ? 'at least one model' : undefined) }))
-    : current.lightweightModels;
-  const flagship = flags.flagship !== undefined ? list(flags.flagship)
-    : ask ? list(await ask.text('Flagship model(s), comma-separated (the first is the default)', { initial: current.flagshipModels.join(', '), validate: (v) => (list(v).length === 0 ? 'at least one model' : undefined) }))
-    : current.flagshipModels;
+  const list = (value: string) =>
+    value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const lightweight =
+    flags.lightweight !== undefined
+      ? list(flags.lightweight)
+      : ask
+        ? list(
+            await ask.text('Lightweight model(s), comma-separated (the first is the default)', {
+              initial: current.lightweightModels.join(', '),
+              validate: (v) => (list(v).length === 0 ? 'at least one model' : undefined),
+            }),
+          )
+        : current.lightweightModels;
+  const flagship =
+    flags.flagship !== undefined
+      ? list(flags.flagship)
+      : ask
+        ? list(
+            await ask.text('Flagship model(s), comma-separated (the first is the default)', {
+              initial: current.flagshipModels.join(', '),
+              validate: (v) => (list(v).length === 0 ? 'at least one model' : undefined),
+            }),
+          )
+        : current.flagshipModels;
   if (lightweight.length === 0 || flagship.length === 0) throw input('--lightweight and --flagship each need at least one model');
 
   let fallback = current.memorySearch.fallback;
   if (flags.fallback !== undefined) {
-    if (flags.fallback !== 'local' && flags.fallback !== 'keywords') throw input(`--fallback must be local or keywords (got ${JSON.stringify(flags.fallback)})`);
+    if (flags.fallback !== 'local' && flags.fallback !== 'keywords')
+      throw input(`--fallback must be local or keywords (got ${JSON.stringify(flags.fallback)})`);
     fallback = flags.fallback;
   } else if (ask && provider !== 'local') {
-    fallback = await ask.select('When the provider is down or its DNA is still being built, route with', [
-      { value: 'local', label: 'the built-in local embedder', hint: 'offline, recommended' },
-      { value: 'keywords', label: 'keyword rules only' },
-    ], fallback);
+    fallback = await ask.select(
+      'When the provider is down or its DNA is still being built, route with',
+      [
+        { value: 'local', label: 'the built-in local embedder', hint: 'offline, recommended' },
+        { value: 'keywords', label: 'keyword rules only' },
+      ],
+      fallback,
+    );
   }
 
   let dims = current.vectorStore.vectorDim;
@@ -172,7 +199,8 @@ export async function runEnable(flags: EnableFlags, ctx: EnableContext): Promise
   if (Object.keys(remote).length > 0) memory.remote = remote;
   else delete memory.remote;
   next.memorySearch = memory;
-  if (obj(raw.vectorStore) || dims !== current.vectorStore.vectorDim || flags.dims !== undefined) next.vectorStore = { ...(obj(raw.vectorStore) ?? {}), vectorDim: dims };
+  if (obj(raw.vectorStore) || dims !== current.vectorStore.vectorDim || flags.dims !== undefined)
+    next.vectorStore = { ...(obj(raw.vectorStore) ?? {}), vectorDim: dims };
   next.lightweightModels = lightweight;
   next.flagshipModels = flagship;
   if (typeof next.defaultLightweightModel === 'string' && !lightweight.includes(next.defaultLightweightModel)) delete next.defaultLightweightModel;
@@ -191,7 +219,10 @@ export async function runEnable(flags: EnableFlags, ctx: EnableContext): Promise
       spin?.error(`${provider} test failed`);
       const why = isSrdError(err) ? `${err.code}: ${err.message}` : String(err);
       if (!ask || !(await ask.confirm(`The provider test failed (${why}). Write the configuration anyway?`, false))) {
-        throw new SrdError(isSrdError(err) ? err.code : 'SRD_ERR_EMBED_FAILED', `provider test failed, nothing was written: ${isSrdError(err) ? err.message : String(err)} (--no-test skips the test)`);
+        throw new SrdError(
+          isSrdError(err) ? err.code : 'SRD_ERR_EMBED_FAILED',
+          `provider test failed, nothing was written: ${isSrdError(err) ? err.message : String(err)} (--no-test skips the test)`,
+        );
       }
       notes.push(`the provider test failed (${why}); written anyway`);
     } finally {
@@ -199,7 +230,9 @@ export async function runEnable(flags: EnableFlags, ctx: EnableContext): Promise
     }
     if (test && test.dims !== dims) {
       if (flags.dims !== undefined) {
-        throw input(`the model returned ${test.dims} dimensions although ${dims} were asked for${sendsDimensions(config) ? '' : ' (it is not known to take `dimensions`)'}; run again with --dims ${test.dims}`);
+        throw input(
+          `the model returned ${test.dims} dimensions although ${dims} were asked for${sendsDimensions(config) ? '' : ' (it is not known to take `dimensions`)'}; run again with --dims ${test.dims}`,
+        );
       }
       // The model has a fixed size (it ignored or was not sent `dimensions`): adopt it, so every vector is checked against it.
       dims = test.dims;

@@ -48,7 +48,9 @@ try {
   }
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {
-    process.stderr.write(`smart-routerd: ${e.message}: another process (perhaps another smart-routerd or the OpenClaw gateway) is listening there; pick a port with --port\n`);
+    process.stderr.write(
+      `smart-routerd: ${e.message}: another process (perhaps another smart-routerd or the OpenClaw gateway) is listening there; pick a port with --port\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`smart-routerd: ${e.stack ?? String(err)}\n`);

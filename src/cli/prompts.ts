@@ -44,14 +44,22 @@ export async function clackPrompter(): Promise<Prompter> {
     info: (message) => p.log.info(message),
     warn: (message) => p.log.warn(message),
     select: async <T extends string>(message: string, choices: Choice<T>[], initial?: T): Promise<T> =>
-      answer(await p.select<T>({ message, options: choices.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never, ...(initial ? { initialValue: initial } : {}) })),
+      answer(
+        await p.select<T>({
+          message,
+          options: choices.map((c) => ({ value: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) })) as never,
+          ...(initial ? { initialValue: initial } : {}),
+        }),
+      ),
     text: async (message, options = {}) =>
-      answer(await p.text({
-        message,
-        ...(options.initial !== undefined ? { initialValue: options.initial } : {}),
-        ...(options.placeholder ? { placeholder: options.placeholder } : {}),
-        ...(options.validate ? { validate: (v: string | undefined) => options.validate!(v ?? '') } : {}),
-      })),
+      answer(
+        await p.text({
+          message,
+          ...(options.initial !== undefined ? { initialValue: options.initial } : {}),
+          ...(options.placeholder ? { placeholder: options.placeholder } : {}),
+          ...(options.validate ? { validate: (v: string | undefined) => options.validate!(v ?? '') } : {}),
+        }),
+      ),
     password: async (message, options = {}) =>
       answer(await p.password({ message, ...(options.validate ? { validate: (v: string | undefined) => options.validate!(v ?? '') } : {}) })),
     confirm: async (message, initial) => answer(await p.confirm({ message, initialValue: initial })),

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type ConfigFlags } from '../config/index.js';
-import { TOKEN_FILE } from '../config/index.js';
+import { type ConfigFlags, loadConfig, TOKEN_FILE } from '../config/index.js';
 import { SrdError } from '../errors.js';
 import { GatewayClient, GatewayRequestError } from '../gateway/index.js';
 
@@ -34,7 +33,11 @@ export async function connectToDaemon(flags: TargetFlags): Promise<GatewayClient
   const deadline = Date.now() + budgetMs;
   for (;;) {
     try {
-      return await GatewayClient.connect(url, { token, scopes: ['operator.read', 'operator.write', 'operator.admin'], timeoutMs: Math.max(1, deadline - Date.now()) });
+      return await GatewayClient.connect(url, {
+        token,
+        scopes: ['operator.read', 'operator.write', 'operator.admin'],
+        timeoutMs: Math.max(1, deadline - Date.now()),
+      });
     } catch (err) {
       // A daemon that is still starting (building DNA, warming workers) says retryable + retryAfterMs.
       const wait = err instanceof GatewayRequestError && err.error.retryable ? (err.error.retryAfterMs ?? 500) : null;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { z } from 'zod';
 import { SrdError } from '../errors.js';
-import { ConfigSchema, RENAMED_KEYS, type Config } from './schema.js';
+import { type Config, ConfigSchema, RENAMED_KEYS } from './schema.js';
 
 /** Where the configuration and state live, after flags and environment were applied. */
 export interface ConfigPaths {

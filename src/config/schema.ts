@@ -65,13 +65,28 @@ const MemorySearchObject = z
 export const MemorySearchSchema = MemorySearchObject.transform((v, ctx) => {
   const model = v.model ?? DEFAULT_MODELS[v.provider];
   if (model === undefined) {
-    ctx.issues.push({ code: 'custom', path: ['model'], input: undefined, message: `required for provider "${v.provider}" (the model name your server serves)` });
+    ctx.issues.push({
+      code: 'custom',
+      path: ['model'],
+      input: undefined,
+      message: `required for provider "${v.provider}" (the model name your server serves)`,
+    });
   }
   if (v.provider === 'custom' && v.remote.baseUrl === undefined) {
-    ctx.issues.push({ code: 'custom', path: ['remote', 'baseUrl'], input: undefined, message: 'required for provider "custom" (e.g. http://127.0.0.1:11434/v1 for Ollama)' });
+    ctx.issues.push({
+      code: 'custom',
+      path: ['remote', 'baseUrl'],
+      input: undefined,
+      message: 'required for provider "custom" (e.g. http://127.0.0.1:11434/v1 for Ollama)',
+    });
   }
   if (KEY_REQUIRED.has(v.provider) && v.remote.apiKey === undefined) {
-    ctx.issues.push({ code: 'custom', path: ['remote', 'apiKey'], input: undefined, message: `required for provider "${v.provider}" (run \`smart-routerd enable\`)` });
+    ctx.issues.push({
+      code: 'custom',
+      path: ['remote', 'apiKey'],
+      input: undefined,
+      message: `required for provider "${v.provider}" (run \`smart-routerd enable\`)`,
+    });
   }
   return { ...v, model: model ?? '' };
 });
@@ -202,5 +217,5 @@ export const RENAMED_KEYS: Record<string, string> = {
   'vectorStore.dims': 'vectorStore.vectorDim',
   'gateway.host': 'gateway.bind',
   'gateway.token': 'gateway.auth.token',
-  'smartRouting': '(top level: smart-routerd reads the smartRouting keys at the top level of its own config.json)',
+  smartRouting: '(top level: smart-routerd reads the smartRouting keys at the top level of its own config.json)',
 };

@@ -36,8 +36,7 @@ export function resolveToken(options: { configured: string | undefined; bind: st
   if (!isLoopback(options.bind)) {
     throw new SrdError(
       'SRD_ERR_BIND_REFUSED',
-      `refusing to bind ${options.bind} without an auth token: set gateway.auth.token in config.json, ` +
-        'SMART_ROUTERD_TOKEN, or --token, or bind 127.0.0.1',
+      `refusing to bind ${options.bind} without an auth token: set gateway.auth.token in config.json, ` + 'SMART_ROUTERD_TOKEN, or --token, or bind 127.0.0.1',
       { details: { bind: options.bind } },
     );
   }

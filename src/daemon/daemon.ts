@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { loadConfig, resolveToken, type ConfigFlags, type LoadedConfig } from '../config/index.js';
+import { type ConfigFlags, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
-import { GatewayServer, learningMethods, openclawMethods, routeMethods, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
+import { GatewayServer, learningMethods, openclawMethods, type Phase, type RouteFeedbackParams, routeMethods } from '../gateway/index.js';
 import { KernelPool } from '../kernel/index.js';
-import { DecisionLog, RoutingSpace, type RouteDecision, type RouteOptions } from '../routing/index.js';
+import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
 import { createLogger } from './logger.js';
 import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
@@ -168,7 +168,10 @@ export class Daemon {
     if (params.decisionId !== undefined) {
       const logged = this.decisions.text(params.decisionId);
       if (logged === undefined) {
-        throw new SrdError('SRD_ERR_GATEWAY_REQUEST', `unknown decisionId ${params.decisionId} (only the last 10000 decisions are remembered); send {text, tier} instead`);
+        throw new SrdError(
+          'SRD_ERR_GATEWAY_REQUEST',
+          `unknown decisionId ${params.decisionId} (only the last 10000 decisions are remembered); send {text, tier} instead`,
+        );
       }
       text = logged;
     }
@@ -221,7 +224,10 @@ export class Daemon {
     try {
       const previous = this.space;
       const space = await RoutingSpace.open({ config: next.config, stateDir: next.paths.stateDir, pool: this.pool!, logger: this.logger, previous });
-      if (JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) || JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)) {
+      if (
+        JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) ||
+        JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)
+      ) {
         this.logger.warn('gateway.* and pool.* changes take effect after a restart; the rest of the new configuration is applied now');
       }
       this.loaded = next;
@@ -252,10 +258,13 @@ export class Daemon {
 
   private installSignalHandlers(): void {
     const stop = (signal: string) => {
-      void this.stop(`received ${signal}`).then(() => process.exit(0), (err) => {
-        this.logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      });
+      void this.stop(`received ${signal}`).then(
+        () => process.exit(0),
+        (err) => {
+          this.logger.error({ err }, 'error while stopping');
+          process.exit(1);
+        },
+      );
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

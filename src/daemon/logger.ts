@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 const require = createRequire(import.meta.url);
 
@@ -9,12 +9,25 @@ const require = createRequire(import.meta.url);
  * (`Authorization: Bearer …` for OpenAI-compatible providers, `x-goog-api-key` for Gemini).
  */
 export const REDACT_PATHS = [
-  'token', '*.token', '*.*.token',
-  'apiKey', '*.apiKey', '*.*.apiKey', '*.*.*.apiKey',
-  'auth.token', 'config.gateway.auth.token',
-  'config.memorySearch.remote.apiKey', 'memorySearch.remote.apiKey', 'remote.apiKey',
-  'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
-  'headers["x-goog-api-key"]', '*.headers["x-goog-api-key"]', '["x-goog-api-key"]',
+  'token',
+  '*.token',
+  '*.*.token',
+  'apiKey',
+  '*.apiKey',
+  '*.*.apiKey',
+  '*.*.*.apiKey',
+  'auth.token',
+  'config.gateway.auth.token',
+  'config.memorySearch.remote.apiKey',
+  'memorySearch.remote.apiKey',
+  'remote.apiKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers["x-goog-api-key"]',
+  '*.headers["x-goog-api-key"]',
+  '["x-goog-api-key"]',
 ];
 
 /**

@@ -27,9 +27,13 @@ export function lockStateDir(stateDir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new SrdError('SRD_ERR_STATE_LOCKED', `${stateDir} is in use by another smart-routerd (pid ${owner}); stop it, or give this one its own --state-dir`, {
-          details: { pid: owner, file },
-        });
+        throw new SrdError(
+          'SRD_ERR_STATE_LOCKED',
+          `${stateDir} is in use by another smart-routerd (pid ${owner}); stop it, or give this one its own --state-dir`,
+          {
+            details: { pid: owner, file },
+          },
+        );
       }
       unlinkSync(file);
     }

@@ -17,7 +17,12 @@ export class DecisionStats {
   }
 
   /** Totals and router latency percentiles in ms. */
-  snapshot(): { decisions: number; bySource: Record<string, number>; byTier: Record<string, number>; latencyMs: { p50: number; p99: number; max: number } | null } {
+  snapshot(): {
+    decisions: number;
+    bySource: Record<string, number>;
+    byTier: Record<string, number>;
+    latencyMs: { p50: number; p99: number; max: number } | null;
+  } {
     const ms = (us: number) => Math.round(us) / 1000;
     return {
       decisions: this.total,

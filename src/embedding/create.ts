@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DEFAULT_BASE_URLS, type Config, type RemoteProviderName } from '../config/index.js';
+import { type Config, DEFAULT_BASE_URLS, type RemoteProviderName } from '../config/index.js';
 import { SrdError } from '../errors.js';
 import { GeminiEmbedder } from './gemini.js';
 import { LocalEmbedder } from './local.js';

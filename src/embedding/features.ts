@@ -66,8 +66,18 @@ const ANY_TEXT = 0;
 /** Flags of each ASCII character (non-ASCII characters all give NON_ASCII). */
 const ASCII_FLAGS = new Uint16Array(128);
 for (const [chars, flag] of [
-  ['0123456789', DIGIT], ['\n', NEWLINE], ['`', BACKTICK], ['_', UNDERSCORE], ['(', OPEN_PAREN], ['=', EQUALS],
-  ['>', GREATER], [':', COLON], ['/', SLASH], ['%', PERCENT], ['?', QUESTION], ['"', DOUBLE_QUOTE],
+  ['0123456789', DIGIT],
+  ['\n', NEWLINE],
+  ['`', BACKTICK],
+  ['_', UNDERSCORE],
+  ['(', OPEN_PAREN],
+  ['=', EQUALS],
+  ['>', GREATER],
+  [':', COLON],
+  ['/', SLASH],
+  ['%', PERCENT],
+  ['?', QUESTION],
+  ['"', DOUBLE_QUOTE],
 ] as const) {
   for (const c of chars) ASCII_FLAGS[c.charCodeAt(0)]! |= flag;
 }
@@ -107,7 +117,9 @@ const SHAPES: Array<[name: string, ...parts: Array<[re: RegExp, needs: number]>]
 export const STRUCTURAL_FEATURES: readonly string[] = [
   ...SHAPES.map(([name]) => `x:${name}`),
   ...Array.from({ length: 13 }, (_, i) => `len:${i}`),
-  'script:latin', 'script:han', 'script:mixed',
+  'script:latin',
+  'script:han',
+  'script:mixed',
   ...[...SYMBOLS].map((c) => `s:${c}`),
 ];
 
@@ -168,9 +180,19 @@ const SCRIPT = 12;
 /** Name prefix of each non-structural family (structural features are named by STRUCTURAL_FEATURES). */
 const PREFIX = ['w:', 't:', 'b:', 'c:', 'h1:', 'h2:', 'h3:', 't1:', 't2:'];
 const FAMILY_WEIGHT = [
-  FAMILY_WEIGHTS.word, FAMILY_WEIGHTS.start, FAMILY_WEIGHTS.wordBigram, FAMILY_WEIGHTS.charTrigram,
-  FAMILY_WEIGHTS.han1, FAMILY_WEIGHTS.han2, FAMILY_WEIGHTS.han3, FAMILY_WEIGHTS.start, FAMILY_WEIGHTS.start,
-  FAMILY_WEIGHTS.symbol, FAMILY_WEIGHTS.shape, FAMILY_WEIGHTS.length, FAMILY_WEIGHTS.script,
+  FAMILY_WEIGHTS.word,
+  FAMILY_WEIGHTS.start,
+  FAMILY_WEIGHTS.wordBigram,
+  FAMILY_WEIGHTS.charTrigram,
+  FAMILY_WEIGHTS.han1,
+  FAMILY_WEIGHTS.han2,
+  FAMILY_WEIGHTS.han3,
+  FAMILY_WEIGHTS.start,
+  FAMILY_WEIGHTS.start,
+  FAMILY_WEIGHTS.symbol,
+  FAMILY_WEIGHTS.shape,
+  FAMILY_WEIGHTS.length,
+  FAMILY_WEIGHTS.script,
 ];
 
 /**

@@ -1,5 +1,5 @@
 import { SrdError } from '../errors.js';
-import { RemoteEmbedder, type ProviderRequest } from './remote.js';
+import { type ProviderRequest, RemoteEmbedder } from './remote.js';
 
 /**
  * Google Gemini embeddings: `POST {baseUrl}/models/{model}:batchEmbedContents` with

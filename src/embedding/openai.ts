@@ -1,5 +1,5 @@
 import { SrdError } from '../errors.js';
-import { RemoteEmbedder, type ProviderRequest } from './remote.js';
+import { type ProviderRequest, RemoteEmbedder } from './remote.js';
 
 /**
  * OpenAI-compatible embeddings: `POST {baseUrl}/embeddings` with `{model, input: [...],
@@ -30,7 +30,8 @@ export class OpenAiEmbedder extends RemoteEmbedder {
       const { index, embedding } = (item ?? {}) as { index?: unknown; embedding?: unknown };
       // `index` places each vector; servers that omit it answer in input order.
       const at = index === undefined ? n : index;
-      if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at >= count || out[at] !== undefined) throw this.bad(`has a bad or repeated index ${JSON.stringify(index)}`);
+      if (typeof at !== 'number' || !Number.isInteger(at) || at < 0 || at >= count || out[at] !== undefined)
+        throw this.bad(`has a bad or repeated index ${JSON.stringify(index)}`);
       out[at] = embedding;
     });
     return out;

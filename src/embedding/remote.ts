@@ -1,9 +1,9 @@
-import type { Logger } from 'pino';
 import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { RemoteProviderName } from '../config/index.js';
-import { SrdError, isSrdError } from '../errors.js';
-import { CircuitBreaker, type BreakerRejection, type BreakerSnapshot } from './breaker.js';
+import { isSrdError, SrdError } from '../errors.js';
+import { type BreakerRejection, type BreakerSnapshot, CircuitBreaker } from './breaker.js';
 import { displayUrl, scrubSecrets } from './redact.js';
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js';
 import type { Embedder, EmbedderHealth, EmbeddingSpace } from './types.js';
@@ -120,8 +120,17 @@ export abstract class RemoteEmbedder implements Embedder {
       ...options.breaker,
       now: this.now,
       onChange: (from, to, snap) => {
-        const fields = { provider: options.provider, model: options.model, from, to, consecutiveFailures: snap.consecutiveFailures, reason: snap.reason, retryAt: snap.retryAt };
-        if (to === 'open') options.logger?.warn(fields, `embedding provider ${this.label} circuit open: calls fail fast until ${new Date(snap.retryAt ?? 0).toISOString()}`);
+        const fields = {
+          provider: options.provider,
+          model: options.model,
+          from,
+          to,
+          consecutiveFailures: snap.consecutiveFailures,
+          reason: snap.reason,
+          retryAt: snap.retryAt,
+        };
+        if (to === 'open')
+          options.logger?.warn(fields, `embedding provider ${this.label} circuit open: calls fail fast until ${new Date(snap.retryAt ?? 0).toISOString()}`);
         else options.logger?.info(fields, `embedding provider ${this.label} circuit ${to}`);
       },
     });
@@ -204,7 +213,8 @@ export abstract class RemoteEmbedder implements Embedder {
       const remaining = budget.deadline === undefined ? Infinity : budget.deadline - this.now();
       const started = performance.now();
       try {
-        if (remaining <= 0) throw new SrdError('SRD_ERR_EMBED_TIMEOUT', `${this.label}: no embedding within ${this.options.timeoutMs} ms (embedding.timeoutMs)`);
+        if (remaining <= 0)
+          throw new SrdError('SRD_ERR_EMBED_TIMEOUT', `${this.label}: no embedding within ${this.options.timeoutMs} ms (embedding.timeoutMs)`);
         const raw = await this.attempt(texts, Math.min(budget.attemptMs ?? Infinity, remaining), budget.signal, dims);
         const vectors = raw.map((v, i) => toUnitVector(v, this.options.dims, `${this.label} input ${i}`));
         this.lastLatencyMs = Math.round(performance.now() - started);
@@ -215,7 +225,10 @@ export abstract class RemoteEmbedder implements Embedder {
         const err = this.normalise(caught);
         const wait = this.retryWait(err, attempt, budget);
         if (wait !== null) {
-          this.options.logger?.debug({ provider: this.options.provider, code: err.code, attempt: attempt + 1, waitMs: wait }, `embedding call failed, retrying: ${err.message}`);
+          this.options.logger?.debug(
+            { provider: this.options.provider, code: err.code, attempt: attempt + 1, waitMs: wait },
+            `embedding call failed, retrying: ${err.message}`,
+          );
           try {
             await sleep(wait, budget.signal);
             continue;
@@ -274,13 +287,16 @@ export abstract class RemoteEmbedder implements Embedder {
       return this.interpret(res.statusCode, res.headers['retry-after'], text, texts.length, url);
     } catch (err) {
       if (controller.signal.aborted) {
-        const why = controller.signal.reason === TIMEOUT ? `no answer within ${Math.round(timeoutMs)} ms` : 'cancelled: the routing budget (embedding.timeoutMs) ran out';
+        const why =
+          controller.signal.reason === TIMEOUT ? `no answer within ${Math.round(timeoutMs)} ms` : 'cancelled: the routing budget (embedding.timeoutMs) ran out';
         throw new SrdError('SRD_ERR_EMBED_TIMEOUT', `${this.label}: ${why} from ${displayUrl(url)}`, { details: { timeoutMs: Math.round(timeoutMs) } });
       }
       if (isSrdError(err)) throw err;
       const e = err as NodeJS.ErrnoException;
       const code = e.code ?? e.name;
-      throw new SrdError('SRD_ERR_EMBED_FAILED', `${this.label}: cannot reach ${displayUrl(url)} (${code}: ${this.scrub(e.message)})`, { details: { network: code } });
+      throw new SrdError('SRD_ERR_EMBED_FAILED', `${this.label}: cannot reach ${displayUrl(url)} (${code}: ${this.scrub(e.message)})`, {
+        details: { network: code },
+      });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -295,19 +311,29 @@ export abstract class RemoteEmbedder implements Embedder {
       try {
         json = JSON.parse(text);
       } catch {
-        throw new SrdError('SRD_ERR_EMBED_BAD_RESPONSE', `${where} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(this.scrub(text, 80))}`, { details: { status } });
+        throw new SrdError(
+          'SRD_ERR_EMBED_BAD_RESPONSE',
+          `${where} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(this.scrub(text, 80))}`,
+          { details: { status } },
+        );
       }
       return this.readVectors(json, count);
     }
     const said = this.providerMessage(text);
     if (this.isAuthError(status, text)) {
-      const hint = this.options.apiKey ? 'check memorySearch.remote.apiKey (smart-routerd enable sets it)' : 'no API key is configured (memorySearch.remote.apiKey)';
+      const hint = this.options.apiKey
+        ? 'check memorySearch.remote.apiKey (smart-routerd enable sets it)'
+        : 'no API key is configured (memorySearch.remote.apiKey)';
       throw new SrdError('SRD_ERR_EMBED_AUTH', `${where} rejected the API key (HTTP ${status}: ${said}); ${hint}`, { details: { status } });
     }
     const retryAfterMs = parseRetryAfter(retryAfter, this.now());
     const details = { status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     if (status === 429) {
-      throw new SrdError('SRD_ERR_EMBED_RATE_LIMITED', `${where} is rate limiting (HTTP 429${retryAfterMs === undefined ? '' : `, Retry-After ${retryAfterMs} ms`}: ${said})`, { details });
+      throw new SrdError(
+        'SRD_ERR_EMBED_RATE_LIMITED',
+        `${where} is rate limiting (HTTP 429${retryAfterMs === undefined ? '' : `, Retry-After ${retryAfterMs} ms`}: ${said})`,
+        { details },
+      );
     }
     throw new SrdError('SRD_ERR_EMBED_FAILED', `${where} answered HTTP ${status}: ${said}`, { details });
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Embedder, EmbeddingSpace } from './types.js';
@@ -61,7 +61,9 @@ export class ResumableBatchEmbedder implements Embedder {
     const keys = texts.map(hashText);
     const cache = await this.readCache();
     const missing = new Map<string, string>();
-    keys.forEach((key, i) => { if (!cache.has(key) && !missing.has(key)) missing.set(key, texts[i]!); });
+    keys.forEach((key, i) => {
+      if (!cache.has(key) && !missing.has(key)) missing.set(key, texts[i]!);
+    });
     const total = new Set(keys).size;
     const cached = total - missing.size;
     this.options.onProgress?.({ done: cached, total, cached });
@@ -74,8 +76,17 @@ export class ResumableBatchEmbedder implements Embedder {
         let done = cached;
         for (let i = 0; i < todo.length; i += size) {
           const chunk = todo.slice(i, i + size);
-          const vectors = await this.inner.embedBatch(chunk.map(([, text]) => text), signal);
-          await fh.write(encodeRecords(chunk.map(([key]) => key), vectors, this.space.dims));
+          const vectors = await this.inner.embedBatch(
+            chunk.map(([, text]) => text),
+            signal,
+          );
+          await fh.write(
+            encodeRecords(
+              chunk.map(([key]) => key),
+              vectors,
+              this.space.dims,
+            ),
+          );
           chunk.forEach(([key], n) => cache.vectors.set(key, vectors[n]!));
           done += chunk.length;
           this.options.onProgress?.({ done, total, cached });

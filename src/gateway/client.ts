@@ -68,7 +68,11 @@ export class GatewayClient extends EventEmitter {
       };
       const timer = setTimeout(() => done(new SrdError('SRD_ERR_GATEWAY_CONNECT', `gateway timeout after ${timeoutMs}ms (${url})`)), timeoutMs);
       const connectId = `connect:${randomUUID()}`;
-      ws.on('error', (err) => done(new SrdError('SRD_ERR_GATEWAY_CONNECT', `gateway not reachable at ${url} (${(err as NodeJS.ErrnoException).code ?? err.message})`, { cause: err })));
+      ws.on('error', (err) =>
+        done(
+          new SrdError('SRD_ERR_GATEWAY_CONNECT', `gateway not reachable at ${url} (${(err as NodeJS.ErrnoException).code ?? err.message})`, { cause: err }),
+        ),
+      );
       ws.on('close', (code, reason) => done(new SrdError('SRD_ERR_GATEWAY_CONNECT', `gateway closed the connection (${code} ${reason.toString()})`)));
       ws.on('message', (data) => {
         if (settled) return;
@@ -98,8 +102,14 @@ export class GatewayClient extends EventEmitter {
         reject(new SrdError('SRD_ERR_GATEWAY_CONNECT', `${method}: no response within ${timeoutMs}ms`));
       }, timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => { clearTimeout(timer); resolve(v as T); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
       this.ws.send(JSON.stringify(params === undefined ? { type: 'req', id, method } : { type: 'req', id, method, params }));
     });

@@ -66,7 +66,11 @@ export interface EventFrame {
 }
 
 /** Builds every wire error (STYLE §9): clients branch on `code`, then `details.code`. */
-export function errorShape(code: WireErrorCode, message: string, extra: { details?: Record<string, unknown>; retryable?: boolean; retryAfterMs?: number } = {}): ErrorShape {
+export function errorShape(
+  code: WireErrorCode,
+  message: string,
+  extra: { details?: Record<string, unknown>; retryable?: boolean; retryAfterMs?: number } = {},
+): ErrorShape {
   const shape: ErrorShape = { code, message };
   if (extra.details) shape.details = extra.details;
   if (extra.retryable !== undefined) shape.retryable = extra.retryable;
@@ -136,7 +140,5 @@ export const MemoryClearParamsSchema = z.looseObject({ confirm: z.literal(true) 
 
 /** Formats zod issues as `at /params/text: expected string` (STYLE §10). */
 export function formatIssues(error: z.ZodError, root = '/params'): string {
-  return error.issues
-    .map((i) => `at ${[root, ...i.path.map(String)].join('/')}: ${i.message}`)
-    .join('; ');
+  return error.issues.map((i) => `at ${[root, ...i.path.map(String)].join('/')}: ${i.message}`).join('; ');
 }

@@ -2,13 +2,13 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   CloseCodes,
   ConnectParamsSchema,
+  type ErrorShape,
+  errorShape,
+  formatIssues,
   MAX_BUFFERED_BYTES,
   MAX_PAYLOAD_BYTES,
   MIN_PROBE_PROTOCOL,
   PROTOCOL_VERSION,
-  errorShape,
-  formatIssues,
-  type ErrorShape,
 } from './frames.js';
 
 /** Operator scopes of the OpenClaw protocol (closed set). */

@@ -17,14 +17,10 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, phase: Pha
       return send(res, 200, { ok: true, status: 'live' });
     case '/startup':
     case '/startupz':
-      return phase === 'starting' || phase === 'draining'
-        ? send(res, 503, { ok: false, status: phase })
-        : send(res, 200, { ok: true, status: 'started' });
+      return phase === 'starting' || phase === 'draining' ? send(res, 503, { ok: false, status: phase }) : send(res, 200, { ok: true, status: 'started' });
     case '/ready':
     case '/readyz':
-      return phase === 'ready' || phase === 'reloading'
-        ? send(res, 200, { ok: true, status: 'ready' })
-        : send(res, 503, { ok: false, status: phase });
+      return phase === 'ready' || phase === 'reloading' ? send(res, 200, { ok: true, status: 'ready' }) : send(res, 503, { ok: false, status: phase });
     default:
       return send(res, 404, { ok: false, error: 'not found' });
   }

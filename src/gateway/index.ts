@@ -1,9 +1,9 @@
-export { GatewayServer, type GatewayOptions } from './server.js';
-export { GatewayClient, GatewayRequestError, type ClientOptions } from './client.js';
+export { type ClientOptions, GatewayClient, GatewayRequestError } from './client.js';
+export type { RouteFeedbackParams } from './frames.js';
+export { CloseCodes, errorShape, PROTOCOL_VERSION } from './frames.js';
+export type { Phase } from './http.js';
+export { type LearningHandlers, learningMethods } from './methods/learning.js';
 export { openclawMethods } from './methods/openclaw.js';
 export { routeMethods } from './methods/route.js';
-export type { MethodTable, MethodSpec } from './methods/types.js';
-export type { Phase } from './http.js';
-export { PROTOCOL_VERSION, CloseCodes, errorShape } from './frames.js';
-export { learningMethods, type LearningHandlers } from './methods/learning.js';
-export type { RouteFeedbackParams } from './frames.js';
+export type { MethodSpec, MethodTable } from './methods/types.js';
+export { type GatewayOptions, GatewayServer } from './server.js';

@@ -2,20 +2,20 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { isSrdError } from '../errors.js';
 import {
   CloseCodes,
-  MAX_PAYLOAD_BYTES,
-  MAX_PREAUTH_PAYLOAD_BYTES,
-  RequestFrameSchema,
+  type EventFrame,
   errorResponse,
   errorShape,
+  MAX_PAYLOAD_BYTES,
+  MAX_PREAUTH_PAYLOAD_BYTES,
   okResponse,
-  type EventFrame,
+  RequestFrameSchema,
   type ResponseFrame,
 } from './frames.js';
-import { handleConnect, hasScope, type HelloContext, type Session } from './handshake.js';
+import { type HelloContext, handleConnect, hasScope, type Session } from './handshake.js';
 import { handleHttp, type Phase } from './http.js';
 import type { MethodTable } from './methods/types.js';
 
@@ -172,7 +172,10 @@ export class GatewayServer {
       return false;
     }
     if (this.opts.phase() === 'starting') {
-      this.send(ws, errorResponse(id, errorShape('UNAVAILABLE', 'gateway starting; retry shortly', { retryable: true, retryAfterMs: 500, details: { reason: 'startup' } })));
+      this.send(
+        ws,
+        errorResponse(id, errorShape('UNAVAILABLE', 'gateway starting; retry shortly', { retryable: true, retryAfterMs: 500, details: { reason: 'startup' } })),
+      );
       ws.close(CloseCodes.TRY_LATER, 'gateway starting');
       return false;
     }
@@ -210,7 +213,11 @@ export class GatewayServer {
       .finally(() => conn.inFlight--);
   }
 
-  private async dispatch(session: Session, method: string, params: unknown): Promise<{ ok: true; payload: unknown } | { ok: false; error: ReturnType<typeof errorShape> }> {
+  private async dispatch(
+    session: Session,
+    method: string,
+    params: unknown,
+  ): Promise<{ ok: true; payload: unknown } | { ok: false; error: ReturnType<typeof errorShape> }> {
     if (method === 'connect') return { ok: false, error: errorShape('INVALID_REQUEST', 'already connected') };
     const spec = this.opts.methods[method];
     if (!spec) return { ok: false, error: errorShape('INVALID_REQUEST', `unknown method: ${method}`) };
@@ -267,8 +274,14 @@ export class GatewayServer {
 
 /** `{type:"req", id, method}` with non-empty string id and method (params and extra fields free). */
 function isRequestFrame(f: Record<string, unknown>): f is { type: 'req'; id: string; method: string; params?: unknown } {
-  return f.type === 'req' && typeof f.id === 'string' && f.id.length > 0 && typeof f.method === 'string' && f.method.length > 0 &&
-    (f.traceparent === undefined || (typeof f.traceparent === 'string' && f.traceparent.length <= 128));
+  return (
+    f.type === 'req' &&
+    typeof f.id === 'string' &&
+    f.id.length > 0 &&
+    typeof f.method === 'string' &&
+    f.method.length > 0 &&
+    (f.traceparent === undefined || (typeof f.traceparent === 'string' && f.traceparent.length <= 128))
+  );
 }
 
 function rawSize(data: RawData): number {

@@ -1,4 +1,4 @@
-import { ResumableBatchEmbedder, type BatchProgress, type Embedder } from '../embedding/index.js';
+import { type BatchProgress, type Embedder, ResumableBatchEmbedder } from '../embedding/index.js';
 import { buildDna, type DnaBuildReport } from './dna-build.js';
 import type { Seed } from './seed.js';
 

@@ -2,8 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createEmbedder, scrubSecrets } from '../embedding/index.js';
 import { isSrdError } from '../errors.js';
 import { buildSpaceDna } from './dna-build-resumable.js';
-import { readSeed } from './seed.js';
 import type { DnaBuildWorkerData, DnaBuildWorkerMessage } from './dna-job.js';
+import { readSeed } from './seed.js';
 
 /**
  * Worker-thread entry of a background DNA build (DnaBuildJob): embeds the seed with the configured

@@ -1,8 +1,8 @@
 import type { Embedder } from '../embedding/index.js';
-import { writeVctr, type VctrMetadata } from '../vctr/index.js';
+import { INTENT_TIER, INTENTS } from '../intents.js';
+import { type VctrMetadata, writeVctr } from '../vctr/index.js';
 import type { DnaExtraMetadata } from './dna.js';
-import { fitTemperature, scoreClasses, toSparse, trainRows, type TrainOptions } from './dna-train.js';
-import { INTENTS, INTENT_TIER } from '../intents.js';
+import { fitTemperature, scoreClasses, type TrainOptions, toSparse, trainRows } from './dna-train.js';
 import type { Seed } from './seed.js';
 
 /** Held-out figures of a DNA build (k-fold over the seed; the final DNA is trained on all of it). */
@@ -53,7 +53,14 @@ const ABSTAIN_QUANTILE = 0.01;
  * held-out scores, and the DNA threshold for this space (the 1st percentile of held-out best
  * cosines). Throws what the embedder or writeVctr throw.
  */
-export async function buildDna(options: { embedder: Embedder; seed: Seed; out: string; folds?: number; train?: DnaTrainOptions; log?: (msg: string) => void }): Promise<DnaBuildReport> {
+export async function buildDna(options: {
+  embedder: Embedder;
+  seed: Seed;
+  out: string;
+  folds?: number;
+  train?: DnaTrainOptions;
+  log?: (msg: string) => void;
+}): Promise<DnaBuildReport> {
   const started = performance.now();
   const { embedder, seed, out } = options;
   const dims = embedder.space.dims;
@@ -67,7 +74,13 @@ export async function buildDna(options: { embedder: Embedder; seed: Seed; out: s
   const heldScores: number[][] = new Array(samples.length);
   for (let f = 0; f < folds; f++) {
     const trainIdx = samples.map((_, i) => i).filter((i) => i % folds !== f);
-    const model = trainRows(trainIdx.map((i) => samples[i]!), trainIdx.map((i) => labels[i]!), INTENTS.length, dims, train);
+    const model = trainRows(
+      trainIdx.map((i) => samples[i]!),
+      trainIdx.map((i) => labels[i]!),
+      INTENTS.length,
+      dims,
+      train,
+    );
     for (let i = f; i < samples.length; i += folds) heldScores[i] = scoreClasses(samples[i]!, model, INTENTS.length, dims);
     options.log?.(`fold ${f + 1}/${folds} trained`);
   }
@@ -119,7 +132,9 @@ function heldOutFigures(scores: number[][], labels: number[], temperature: numbe
     const exps = row.map((s) => Math.exp(temperature * (s - max)));
     const total = exps.reduce((a, b) => a + b, 0);
     let pFlagship = 0;
-    exps.forEach((e, c) => { if (INTENT_TIER[INTENTS[c]!] === 'flagship') pFlagship += e / total; });
+    exps.forEach((e, c) => {
+      if (INTENT_TIER[INTENTS[c]!] === 'flagship') pFlagship += e / total;
+    });
     const predTier = pFlagship > 0.5 ? 'flagship' : 'lightweight';
     const confidence = Math.max(pFlagship, 1 - pFlagship);
     const truthTier = INTENT_TIER[INTENTS[labels[n]!]!];

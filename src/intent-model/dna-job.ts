@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { spaceId, type EmbeddingSpace } from '../embedding/index.js';
+import { type EmbeddingSpace, spaceId } from '../embedding/index.js';
 import { packageRoot } from './dna.js';
 
 /** What the build worker gets (structured-cloned; the config holds the API key, never logged). */
@@ -118,7 +118,10 @@ export class DnaBuildJob {
     this.state.state = 'building';
     this.state.nextAttemptAt = null;
     const { logger, config, out } = this.options;
-    logger.info({ space: this.state.space, out, attempt: this.state.attempts }, 'building DNA for the remote embedding space in the background; routing uses the fallback meanwhile');
+    logger.info(
+      { space: this.state.space, out, attempt: this.state.attempts },
+      'building DNA for the remote embedding space in the background; routing uses the fallback meanwhile',
+    );
     const workerData: DnaBuildWorkerData = { config, out, seedDir: this.options.seedDir ?? path.join(packageRoot(), 'dna', 'seed') };
     const worker = new Worker(new URL('../intent-model/dna-build-worker.js', import.meta.url), { workerData }); // '../intent-model/': right from dist/intent-model/ and from the bundled dist/cli/main.js
     this.worker = worker;
@@ -130,7 +133,10 @@ export class DnaBuildJob {
         settled = true;
         this.state.state = 'done';
         this.state.embedded = this.state.total;
-        logger.info({ space: this.state.space, out, ms: msg.ms, rows: msg.rows, samples: msg.samples, threshold: msg.threshold, heldOut: msg.heldOut }, 'DNA built');
+        logger.info(
+          { space: this.state.space, out, ms: msg.ms, rows: msg.rows, samples: msg.samples, threshold: msg.threshold, heldOut: msg.heldOut },
+          'DNA built',
+        );
         this.options.onBuilt(out).catch((err: Error) => logger.error({ err: err.message, out }, 'built DNA could not be loaded'));
       } else {
         settled = true;
@@ -159,7 +165,10 @@ export class DnaBuildJob {
     this.state.state = 'waiting';
     this.state.lastError = { code, message, at: Date.now() };
     this.state.nextAttemptAt = Date.now() + delay;
-    this.options.logger.warn({ space: this.state.space, code, err: message, retryInMs: delay, embedded: this.state.embedded, total: this.state.total }, 'DNA build failed; it resumes from the cached embeddings on the next attempt');
+    this.options.logger.warn(
+      { space: this.state.space, code, err: message, retryInMs: delay, embedded: this.state.embedded, total: this.state.total },
+      'DNA build failed; it resumes from the cached embeddings on the next attempt',
+    );
     this.timer = setTimeout(() => {
       this.timer = null;
       this.attempt();

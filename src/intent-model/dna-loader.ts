@@ -4,8 +4,8 @@ import type { Embedder } from '../embedding/index.js';
 import { spaceId } from '../embedding/index.js';
 import { isSrdError } from '../errors.js';
 import { moveAside } from '../vctr/index.js';
+import { type DnaModel, dnaCandidates, packageRoot, readDnaFile } from './dna.js';
 import { buildDna } from './dna-build.js';
-import { dnaCandidates, packageRoot, readDnaFile, type DnaModel } from './dna.js';
 import { readSeed } from './seed.js';
 
 /**

@@ -19,7 +19,11 @@ export function toSparse(v: Float32Array): SparseVector {
   const idx = new Int32Array(n);
   const val = new Float32Array(n);
   n = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] !== 0) { idx[n] = i; val[n++] = v[i]!; }
+  for (let i = 0; i < v.length; i++)
+    if (v[i] !== 0) {
+      idx[n] = i;
+      val[n++] = v[i]!;
+    }
   return { idx, val };
 }
 
@@ -68,7 +72,12 @@ export function trainRows(samples: SparseVector[], labels: number[], classes: nu
   for (let c = 0; c < classes; c++) {
     // A class without samples gets no row (its intent is then absent from the DNA, scoring -1).
     if (byClass[c]!.length === 0) continue;
-    for (const row of sphericalKMeans(byClass[c]!.map((n) => samples[n]!), Math.min(k, byClass[c]!.length), dims, rand)) {
+    for (const row of sphericalKMeans(
+      byClass[c]!.map((n) => samples[n]!),
+      Math.min(k, byClass[c]!.length),
+      dims,
+      rand,
+    )) {
       inits.push(row);
       rowClass.push(c);
     }
@@ -79,7 +88,9 @@ export function trainRows(samples: SparseVector[], labels: number[], classes: nu
   // accumulators, about 3× faster than row-major in V8 (measured on the seed).
   const stride = Math.ceil(rows / 8) * 8;
   const T = new Float64Array(dims * stride);
-  inits.forEach((row, r) => { for (let d = 0; d < dims; d++) T[d * stride + r] = row[d]!; });
+  inits.forEach((row, r) => {
+    for (let d = 0; d < dims; d++) T[d * stride + r] = row[d]!;
+  });
   // Rows are grouped by class: class c owns rows [first[c], first[c + 1]).
   const first = new Int32Array(classes + 1);
   for (const c of rowClass) first[c + 1]!++;
@@ -114,14 +125,20 @@ export function trainRows(samples: SparseVector[], labels: number[], classes: nu
         let bs = -Infinity;
         for (let r = first[c]!; r < first[c + 1]!; r++) {
           const cos = dots[r]! / Math.sqrt(norms2[r]!);
-          if (cos > bs) { bs = cos; b = r; }
+          if (cos > bs) {
+            bs = cos;
+            b = r;
+          }
         }
         best[c] = b;
         logits[c] = b < 0 ? -Infinity : scale * bs;
         if (logits[c]! > max) max = logits[c]!;
       }
       let total = 0;
-      for (let c = 0; c < classes; c++) { logits[c] = Math.exp(logits[c]! - max); total += logits[c]!; }
+      for (let c = 0; c < classes; c++) {
+        logits[c] = Math.exp(logits[c]! - max);
+        total += logits[c]!;
+      }
       for (let c = 0; c < classes; c++) {
         const r = best[c]!;
         if (r < 0) continue;
@@ -155,15 +172,34 @@ export function trainRows(samples: SparseVector[], labels: number[], classes: nu
 function blockDots(T: Float64Array, stride: number, idx: Int32Array, val: Float32Array, dots: Float64Array): void {
   const nnz = idx.length;
   for (let r = 0; r < stride; r += 8) {
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0,
+      a4 = 0,
+      a5 = 0,
+      a6 = 0,
+      a7 = 0;
     for (let j = 0; j < nnz; j++) {
       const v = val[j]!;
       const b = idx[j]! * stride + r;
-      a0 += T[b]! * v; a1 += T[b + 1]! * v; a2 += T[b + 2]! * v; a3 += T[b + 3]! * v;
-      a4 += T[b + 4]! * v; a5 += T[b + 5]! * v; a6 += T[b + 6]! * v; a7 += T[b + 7]! * v;
+      a0 += T[b]! * v;
+      a1 += T[b + 1]! * v;
+      a2 += T[b + 2]! * v;
+      a3 += T[b + 3]! * v;
+      a4 += T[b + 4]! * v;
+      a5 += T[b + 5]! * v;
+      a6 += T[b + 6]! * v;
+      a7 += T[b + 7]! * v;
     }
-    dots[r] = a0; dots[r + 1] = a1; dots[r + 2] = a2; dots[r + 3] = a3;
-    dots[r + 4] = a4; dots[r + 5] = a5; dots[r + 6] = a6; dots[r + 7] = a7;
+    dots[r] = a0;
+    dots[r + 1] = a1;
+    dots[r + 2] = a2;
+    dots[r + 3] = a3;
+    dots[r + 4] = a4;
+    dots[r + 5] = a5;
+    dots[r + 6] = a6;
+    dots[r + 7] = a7;
   }
 }
 
@@ -186,19 +222,33 @@ function sphericalKMeans(members: SparseVector[], k: number, dims: number, rand:
     for (let n = 1; n < members.length; n++) if (closest[n]! < closest[pick]!) pick = n;
     const c = densify(members[pick]!, dims);
     centres.push(c);
-    members.forEach((s, n) => { closest[n] = Math.max(closest[n]!, dotSparse(s, c)); });
+    members.forEach((s, n) => {
+      closest[n] = Math.max(closest[n]!, dotSparse(s, c));
+    });
   }
   const assign = new Int32Array(members.length);
   for (let iter = 0; iter < 8; iter++) {
     members.forEach((s, n) => {
       let b = 0;
       let bs = -Infinity;
-      centres.forEach((c, i) => { const d = dotSparse(s, c); if (d > bs) { bs = d; b = i; } });
+      centres.forEach((c, i) => {
+        const d = dotSparse(s, c);
+        if (d > bs) {
+          bs = d;
+          b = i;
+        }
+      });
       assign[n] = b;
     });
     centres.forEach((c) => c.fill(0));
-    members.forEach((s, n) => { const c = centres[assign[n]!]!; for (let j = 0; j < s.idx.length; j++) c[s.idx[j]!]! += s.val[j]!; });
-    centres.forEach((c, i) => { if (c.every((x) => x === 0)) centres[i] = mean.slice(); else normalizeRows(c, 1, dims); });
+    members.forEach((s, n) => {
+      const c = centres[assign[n]!]!;
+      for (let j = 0; j < s.idx.length; j++) c[s.idx[j]!]! += s.val[j]!;
+    });
+    centres.forEach((c, i) => {
+      if (c.every((x) => x === 0)) centres[i] = mean.slice();
+      else normalizeRows(c, 1, dims);
+    });
   }
   return centres;
 }
@@ -251,7 +301,10 @@ export function fitTemperature(scores: number[][], labels: number[]): number {
       const z = row.reduce((acc, s) => acc + Math.exp(t * (s - max)), 0);
       nll -= t * (row[labels[n]!]! - max) - Math.log(z);
     });
-    if (nll < bestNll) { bestNll = nll; best = t; }
+    if (nll < bestNll) {
+      bestNll = nll;
+      best = t;
+    }
   }
   return best;
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { EmbeddingSpace } from '../embedding/index.js';
 import { sameSpace, spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
+import { INTENT_TIER, INTENTS, type Intent, isIntent, type Tier } from '../intents.js';
 import { readVctr } from '../vctr/index.js';
-import { INTENTS, INTENT_TIER, isIntent, type Intent, type Tier } from '../intents.js';
 
 /**
  * The base DNA in memory: one or more unit-length rows ("centroids", prototypes) per intent; an

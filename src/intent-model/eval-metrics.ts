@@ -1,4 +1,4 @@
-import { INTENTS, INTENT_TIER, type Intent, type Tier } from '../intents.js';
+import { INTENT_TIER, INTENTS, type Intent, type Tier } from '../intents.js';
 
 /** One evaluated example. */
 export interface EvalSample {
@@ -29,14 +29,27 @@ export interface EvalReport extends SliceFigures {
   /** confusion[truth][predicted intent or "none"] = count. */
   confusion: Record<string, Record<string, number>>;
   bySource: Record<string, number>;
-  worst: Array<{ text: string; label: Intent; lang: string; predictedTier: Tier; predictedIntent: Intent | null; confidence: number; source: string; scores: Partial<Record<Intent, number>> | null }>;
+  worst: Array<{
+    text: string;
+    label: Intent;
+    lang: string;
+    predictedTier: Tier;
+    predictedIntent: Intent | null;
+    confidence: number;
+    source: string;
+    scores: Partial<Record<Intent, number>> | null;
+  }>;
   latencyMs: { mean: number; p50: number; p99: number };
 }
 
 /** Figures of a slice: label and tier accuracy, flagship recall and precision. */
 export function sliceFigures(samples: EvalSample[]): SliceFigures {
   const n = samples.length;
-  let label = 0, tier = 0, flagTruth = 0, flagPred = 0, flagBoth = 0;
+  let label = 0,
+    tier = 0,
+    flagTruth = 0,
+    flagPred = 0,
+    flagBoth = 0;
   for (const s of samples) {
     const truthTier = INTENT_TIER[s.label];
     if (s.predictedIntent === s.label) label++;
@@ -84,7 +97,7 @@ export function evalReport(samples: EvalSample[]): EvalReport {
   for (const s of samples) bySource[s.source] = (bySource[s.source] ?? 0) + 1;
   const wrong = samples.filter((s) => s.predictedTier !== INTENT_TIER[s.label]).sort((a, b) => b.confidence - a.confidence);
   const lat = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
-  const pct = (p: number) => lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : 0;
+  const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : 0);
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   return {
     ...sliceFigures(samples),
@@ -92,7 +105,16 @@ export function evalReport(samples: EvalSample[]): EvalReport {
     byLang: Object.fromEntries(langs.map((l) => [l, sliceFigures(samples.filter((s) => s.lang === l))])),
     confusion,
     bySource,
-    worst: wrong.slice(0, 10).map(({ text, label, lang, predictedTier, predictedIntent, confidence, source, scores }) => ({ text, label, lang, predictedTier, predictedIntent, confidence, source, scores })),
+    worst: wrong.slice(0, 10).map(({ text, label, lang, predictedTier, predictedIntent, confidence, source, scores }) => ({
+      text,
+      label,
+      lang,
+      predictedTier,
+      predictedIntent,
+      confidence,
+      source,
+      scores,
+    })),
     latencyMs: { mean: r3(lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length)), p50: r3(pct(50)), p99: r3(pct(99)) },
   };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SrdError } from '../errors.js';
-import { isIntent, type Intent } from '../intents.js';
+import { type Intent, isIntent } from '../intents.js';
 
 /** One labelled utterance: a seed line or an evaluation line (`{text,label,lang}` JSONL). */
 export interface LabelledText {
@@ -28,7 +28,8 @@ export function parseLabelledJsonl(content: string, file: string, code: 'SRD_ERR
     }
     const r = rec as Record<string, unknown>;
     if (typeof r?.text !== 'string' || r.text.trim() === '') throw new SrdError(code, `${where}: "text" must be a non-empty string`);
-    if (!isIntent(r.label)) throw new SrdError(code, `${where}: "label" must be one of CHAT, FACT, TRANS, CODE, REASON, WRITE (got ${JSON.stringify(r.label)})`);
+    if (!isIntent(r.label))
+      throw new SrdError(code, `${where}: "label" must be one of CHAT, FACT, TRANS, CODE, REASON, WRITE (got ${JSON.stringify(r.label)})`);
     out.push({ text: r.text, label: r.label, lang: typeof r.lang === 'string' ? r.lang : 'unknown' });
   });
   return out;

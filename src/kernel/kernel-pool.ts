@@ -1,7 +1,7 @@
-import os from 'node:os';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import type { Piscina } from 'piscina';
-import { compileKernel, KernelMemory, type KernelFlavour } from './kernel-memory.js';
+import { compileKernel, type KernelFlavour, KernelMemory } from './kernel-memory.js';
 import type { KernelWorkerData, MatrixRegion, ScanResult, ScanTask } from './messages.js';
 import { KernelScanner } from './scan.js';
 
@@ -126,9 +126,10 @@ export class KernelPool {
     const results = await Promise.all(
       starts.map((start) => {
         const rows = Math.min(step, matrix.rows - start);
-        const part: MatrixRegion = matrix.columnStride === undefined
-          ? { offset: matrix.offset + start * matrix.dims * 4, rows, dims: matrix.dims }
-          : { offset: matrix.offset + start * 4, rows, dims: matrix.dims, columnStride: matrix.columnStride };
+        const part: MatrixRegion =
+          matrix.columnStride === undefined
+            ? { offset: matrix.offset + start * matrix.dims * 4, rows, dims: matrix.dims }
+            : { offset: matrix.offset + start * 4, rows, dims: matrix.dims, columnStride: matrix.columnStride };
         return this.piscina.run({ query, matrix: part, k: Math.min(k, rows), all });
       }),
     );

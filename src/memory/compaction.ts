@@ -1,5 +1,5 @@
 import type { Tier } from '../intents.js';
-import { decayFactor, decayedWeight, type DecaySettings } from './decay.js';
+import { type DecaySettings, decayedWeight, decayFactor } from './decay.js';
 import { freezePatch, type Patch } from './patch.js';
 
 /**
@@ -97,7 +97,17 @@ function isNewer(a: Patch, b: Patch): boolean {
 }
 
 function startCluster(p: Patch): Cluster {
-  return { first: p, count: 1, newest: p, labelled: p.label === null ? null : p, acc: null, sum: p.weight, cap: p.weight, rep: p.vector, repNorm: norm(p.vector) };
+  return {
+    first: p,
+    count: 1,
+    newest: p,
+    labelled: p.label === null ? null : p,
+    acc: null,
+    sum: p.weight,
+    cap: p.weight,
+    rep: p.vector,
+    repNorm: norm(p.vector),
+  };
 }
 
 function join(c: Cluster, p: Patch, decay: DecaySettings): void {
@@ -150,7 +160,11 @@ const SLICE_MS = 5;
  * to yield to the event loop every ~5 ms; `cancelled()` is polled at those points and, when it
  * returns true, the plan is abandoned and null returned. Never throws for valid patches.
  */
-export async function planCompaction(input: readonly Patch[], settings: CompactionSettings, cancelled: () => boolean = () => false): Promise<CompactionPlan | null> {
+export async function planCompaction(
+  input: readonly Patch[],
+  settings: CompactionSettings,
+  cancelled: () => boolean = () => false,
+): Promise<CompactionPlan | null> {
   const { decay, mergeThreshold, foldedSeq, now } = settings;
   const clusters: Record<Tier, Cluster[]> = { flagship: [], lightweight: [] };
   let sliceStart = performance.now();

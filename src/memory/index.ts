@@ -3,11 +3,12 @@
  * journal and snapshot on disk through decay and compaction to the index the kernel scans and the
  * exact search at the decision threshold.
  */
-export { MemoryStore, COMPACTION_TARGET_RATIO, BACKPRESSURE_RATIO } from './store.js';
-export type { MemoryOptions, CompactionReport, MemoryStats, MemoryExportRecord } from './store.js';
+
+export { type DecaySettings, deathAgeMs, decayedWeight, decayFactor, MS_PER_DAY } from './decay.js';
+export { type MemoryFiles, memoryFiles } from './files.js';
 export type { MemoryMatrix } from './matrix.js';
-export { decayedWeight, decayFactor, deathAgeMs, MS_PER_DAY, type DecaySettings } from './decay.js';
-export { hashText, PATCH_ORIGINS, isPatchOrigin, type Patch, type NewPatch, type PatchOrigin } from './patch.js';
-export { memoryFiles, type MemoryFiles } from './files.js';
+export { hashText, isPatchOrigin, type NewPatch, PATCH_ORIGINS, type Patch, type PatchOrigin } from './patch.js';
 export { PatchIndex } from './patch-index.js';
-export { PatchSearch, type PatchHit } from './patch-search.js';
+export { type PatchHit, PatchSearch } from './patch-search.js';
+export type { CompactionReport, MemoryExportRecord, MemoryOptions, MemoryStats } from './store.js';
+export { BACKPRESSURE_RATIO, COMPACTION_TARGET_RATIO, MemoryStore } from './store.js';

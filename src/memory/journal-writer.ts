@@ -1,4 +1,4 @@
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SrdError } from '../errors.js';
 import { ioError, syncDir, writeDurable } from './files.js';

@@ -36,9 +36,9 @@
  * bytes (DESIGN.md §4 forbids whole-file rewrites per event).
  */
 import { crc32 } from 'node:zlib';
-import { INTENTS, TIERS, type Intent, type Tier } from '../intents.js';
+import { INTENTS, type Intent, TIERS, type Tier } from '../intents.js';
 import { floatsFromLE, floatsToLE } from '../vctr/index.js';
-import { PATCH_ORIGINS, TEXT_HASH_BYTES, type Patch } from './patch.js';
+import { PATCH_ORIGINS, type Patch, TEXT_HASH_BYTES } from './patch.js';
 
 /** The 4 magic bytes opening every frame. */
 export const JOURNAL_MAGIC = Buffer.from('SRDJ', 'latin1');

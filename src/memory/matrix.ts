@@ -1,5 +1,5 @@
 import type { Intent, Tier } from '../intents.js';
-import { decayedWeight, type DecaySettings } from './decay.js';
+import { type DecaySettings, decayedWeight } from './decay.js';
 import type { Patch } from './patch.js';
 
 /**

@@ -1,5 +1,5 @@
-import { allocShared } from '../kernel/index.js';
 import type { InvertedLists, KernelPool, MatrixRegion } from '../kernel/index.js';
+import { allocShared } from '../kernel/index.js';
 
 /** A region of the shared memory and the scans currently reading it. */
 interface Slot<T> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isIntent, isTier, type Intent, type Tier } from '../intents.js';
+import { type Intent, isIntent, isTier, type Tier } from '../intents.js';
 
 /**
  * Patches: the user's explicit corrections, one vector each, which the router consults before
@@ -76,7 +76,10 @@ export function isTextHash(value: unknown): value is string {
  * length (≠ dims), a non-finite value, unknown tier / label / origin, text not a string, weight
  * not finite and > 0.
  */
-export function checkNewPatch(p: NewPatch, dims: number): { vector: Float32Array; tier: Tier; label: Intent | null; textHash: string; origin: PatchOrigin; weight: number } {
+export function checkNewPatch(
+  p: NewPatch,
+  dims: number,
+): { vector: Float32Array; tier: Tier; label: Intent | null; textHash: string; origin: PatchOrigin; weight: number } {
   if (typeof p !== 'object' || p === null) throw new TypeError('patch must be an object');
   if (!(p.vector instanceof Float32Array)) throw new TypeError('patch.vector must be a Float32Array');
   if (p.vector.length !== dims) throw new TypeError(`patch.vector has ${p.vector.length} dims, the embedding space has ${dims}`);

@@ -1,10 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { type EmbeddingSpace, spaceId } from '../embedding/index.js';
 import { isSrdError } from '../errors.js';
-import { spaceId, type EmbeddingSpace } from '../embedding/index.js';
 import { moveAside } from '../vctr/index.js';
 import { ioError, memoryFiles, removeStaleTemps, saveAside, writeDurable } from './files.js';
-import { scanJournal, type BadRegion, type JournalRecord } from './journal.js';
+import { type BadRegion, type JournalRecord, scanJournal } from './journal.js';
 import type { Patch } from './patch.js';
 import { readSnapshot } from './snapshot.js';
 
@@ -130,12 +130,19 @@ async function repairJournal(path: string, image: Buffer, s: Sorted, ours: strin
     if (s.skipped.length > 0) corruptTo = await saveAside(path, 'corrupt', frames(image, s.skipped));
     if (s.foreign.length > 0) foreignTo = await saveAside(path, 'foreign', frames(image, s.foreign));
   } catch (err) {
-    log.error({ code: 'SRD_ERR_MEMORY_IO', path, err }, `user memory journal ${path}: could not save skipped bytes aside, so the journal is left unrepaired (its bad bytes are skipped again at the next start)`);
+    log.error(
+      { code: 'SRD_ERR_MEMORY_IO', path, err },
+      `user memory journal ${path}: could not save skipped bytes aside, so the journal is left unrepaired (its bad bytes are skipped again at the next start)`,
+    );
     warnSkipped(path, s, ours, null, null, log);
     return;
   }
   warnSkipped(path, s, ours, corruptTo, foreignTo, log);
-  if (s.folded > 0) log.info({ path, records: s.folded }, `user memory journal: dropped ${s.folded} record(s) already folded into the snapshot (a compaction was interrupted before it restarted the journal)`);
+  if (s.folded > 0)
+    log.info(
+      { path, records: s.folded },
+      `user memory journal: dropped ${s.folded} record(s) already folded into the snapshot (a compaction was interrupted before it restarted the journal)`,
+    );
   await writeDurable(path, frames(image, s.kept));
 }
 

@@ -1,8 +1,8 @@
-import { SrdError } from '../errors.js';
 import type { EmbeddingSpace } from '../embedding/index.js';
 import { sameSpace, spaceId } from '../embedding/index.js';
+import { SrdError } from '../errors.js';
 import { isIntent, isTier } from '../intents.js';
-import { readVctr, writeVctr, type VctrMetadata, type VctrRowMeta } from '../vctr/index.js';
+import { readVctr, type VctrMetadata, type VctrRowMeta, writeVctr } from '../vctr/index.js';
 import { ioError } from './files.js';
 import { isPatchOrigin, isTextHash, type Patch } from './patch.js';
 

@@ -6,4 +6,6 @@
 import { pluginDir, writePluginPackage } from './package-files.js';
 
 const written = writePluginPackage();
-process.stdout.write(written.length > 0 ? `smart-routerd plugin: wrote ${written.map((f) => f.slice(pluginDir().length + 1)).join(', ')} in ${pluginDir()}\n` : '');
+process.stdout.write(
+  written.length > 0 ? `smart-routerd plugin: wrote ${written.map((f) => f.slice(pluginDir().length + 1)).join(', ')} in ${pluginDir()}\n` : '',
+);

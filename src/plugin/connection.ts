@@ -146,10 +146,13 @@ export class RouterConnection {
     if (this.stateValue !== 'open' || !ws) return Promise.reject(new RequestFailure('unavailable', this.lastError ?? 'not connected'));
     const id = `${++this.counter}:${randomUUID()}`;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RequestFailure('timeout', `no answer to ${method} within ${timeoutMs} ms`));
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          reject(new RequestFailure('timeout', `no answer to ${method} within ${timeoutMs} ms`));
+        },
+        Math.max(0, timeoutMs),
+      );
       // A turn is waiting on a foreground request (for at most its budget); nobody waits on a background one.
       if (options.background) unref(timer);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
@@ -217,7 +220,9 @@ export class RouterConnection {
         this.fail(`lost the connection to ${this.opts.url} (${this.shutdownReason ?? how})`);
       } else if (this.stateValue === 'connecting') {
         // Node's WebSocket (undici) reports a refused connection as a bare 1006 with no detail.
-        this.fail(`cannot connect to ${this.opts.url} (${socketError ?? (event.code === 1006 ? 'connection refused or closed before the handshake, 1006' : how)})`);
+        this.fail(
+          `cannot connect to ${this.opts.url} (${socketError ?? (event.code === 1006 ? 'connection refused or closed before the handshake, 1006' : how)})`,
+        );
       }
     });
     ws.addEventListener('message', (event) => {

@@ -4,12 +4,12 @@
  * src/plugin/ and no package, so it loads in OpenClaw's runtime without the daemon's modules.
  */
 import { readFileSync } from 'node:fs';
-import { PLUGIN_ID, PLUGIN_MANIFEST } from './manifest.js';
-import { createModelResolveHandler } from './hook.js';
-import { prefixStripReplacement } from './prefix.js';
-import { SmartRouter, type Logger } from './router.js';
-import { resolveSettings, type PluginSettings } from './settings.js';
 import type { SocketFactory } from './connection.js';
+import { createModelResolveHandler } from './hook.js';
+import { PLUGIN_ID, PLUGIN_MANIFEST } from './manifest.js';
+import { prefixStripReplacement } from './prefix.js';
+import { type Logger, SmartRouter } from './router.js';
+import { type PluginSettings, resolveSettings } from './settings.js';
 import type { PluginApi, PluginEntry } from './types.js';
 
 /**

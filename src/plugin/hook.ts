@@ -1,4 +1,4 @@
-import { modelRefFor, toOverride, type ModelOverride } from './models.js';
+import { type ModelOverride, modelRefFor, toOverride } from './models.js';
 import { matchPrefix, userText } from './prefix.js';
 import type { Logger, SmartRouter } from './router.js';
 import type { PluginSettings } from './settings.js';

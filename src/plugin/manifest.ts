@@ -20,7 +20,7 @@ const modelRefs = (tier: string) => ({
   items: { type: 'string', minLength: 1 },
   description:
     `OpenClaw model refs (provider/model) for ${tier} decisions. The daemon's selectedModel is used when it is in this list, ` +
-    'else the first entry. Unset: the daemon\'s selectedModel is used as the ref.',
+    "else the first entry. Unset: the daemon's selectedModel is used as the ref.",
 });
 
 const prefixList = { type: 'array', items: { type: 'string', minLength: 1 } };
@@ -58,7 +58,7 @@ export const CONFIG_SCHEMA = {
     prefix: {
       type: 'object',
       additionalProperties: false,
-      description: 'Tier-forcing prefixes; keep them equal to the daemon\'s `prefix` setting.',
+      description: "Tier-forcing prefixes; keep them equal to the daemon's `prefix` setting.",
       properties: {
         flagship: { ...prefixList, default: ['旗舰:', 'Force:', 'F:'] },
         lightweight: { ...prefixList, default: ['轻量:', 'Fast:', 'L:'] },

@@ -70,10 +70,9 @@ export function prefixStripReplacement(prefixes: Readonly<Record<Tier, readonly 
 
 /** Configured prefixes with their tier, longest first (the daemon's precedence). */
 function candidates(prefixes: Readonly<Record<Tier, readonly string[]>>): Array<[string, Tier]> {
-  return [
-    ...prefixes.flagship.map((p): [string, Tier] => [p, 'flagship']),
-    ...prefixes.lightweight.map((p): [string, Tier] => [p, 'lightweight']),
-  ].sort((a, b) => b[0].length - a[0].length);
+  return [...prefixes.flagship.map((p): [string, Tier] => [p, 'flagship']), ...prefixes.lightweight.map((p): [string, Tier] => [p, 'lightweight'])].sort(
+    (a, b) => b[0].length - a[0].length,
+  );
 }
 
 /** Case- and width-folds without changing string length (so offsets stay valid). */

@@ -13,9 +13,7 @@ export interface Decision {
 }
 
 /** A turn's outcome: a decision, or why there is none (the turn then keeps OpenClaw's model). */
-export type RouteOutcome =
-  | { ok: true; decision: Decision; ms: number }
-  | { ok: false; kind: 'unavailable' | 'timeout' | 'error'; reason: string; ms: number };
+export type RouteOutcome = { ok: true; decision: Decision; ms: number } | { ok: false; kind: 'unavailable' | 'timeout' | 'error'; reason: string; ms: number };
 
 /** Where the plugin logs: OpenClaw's `api.logger` (PluginLogger). */
 export interface Logger {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { LocalEmbedder, spaceId, type Embedder } from '../embedding/index.js';
-import { DnaBuildJob, dnaCandidates, loadOrBuildDna, type DnaBuildStatus, type DnaModel } from '../intent-model/index.js';
+import { type Embedder, LocalEmbedder, spaceId } from '../embedding/index.js';
+import { DnaBuildJob, type DnaBuildStatus, type DnaModel, dnaCandidates, loadOrBuildDna } from '../intent-model/index.js';
 import type { KernelPool } from '../kernel/index.js';
-import { Router, dnaScanner } from './router.js';
+import { dnaScanner, Router } from './router.js';
 
 /** Options of RemoteSpace.open. */
 export interface RemoteSpaceOptions {
@@ -84,7 +84,10 @@ export class RemoteSpace {
   }
 
   /** `status` section: the fallback in force and the build, if any. */
-  status(): { fallback: { mode: 'local' | 'keywords'; configured: 'local' | 'keywords'; space: string | null; dna: string | null }; dnaBuild: DnaBuildStatus | null } {
+  status(): {
+    fallback: { mode: 'local' | 'keywords'; configured: 'local' | 'keywords'; space: string | null; dna: string | null };
+    dnaBuild: DnaBuildStatus | null;
+  } {
     return {
       fallback: {
         // `local` degrades to keywords when no local DNA could be loaded or built.

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/index.js';
 import { DOCUMENTED_DNA_THRESHOLD } from '../config/index.js';
 import type { Embedder } from '../embedding/index.js';
+import { isSrdError, SrdError } from '../errors.js';
+import { type DnaModel, type IntentScores, intentScores } from '../intent-model/index.js';
 import type { KernelPool, MatrixRegion } from '../kernel/index.js';
-import { SrdError, isSrdError } from '../errors.js';
+import type { PatchHit } from '../memory/index.js';
 import type { DecisionSource, LearningEvent, RouteDecision } from './decision.js';
-import { intentScores, type DnaModel, type IntentScores } from '../intent-model/index.js';
 import { INTENT_TIER, type Intent, type Tier } from './intents.js';
 import { matchKeywords } from './keyword-fallback.js';
-import type { PatchHit } from '../memory/index.js';
 import { matchPrefix } from './prefix.js';
 
 /** Scores a query vector against every DNA row (a kernel scan in a worker). */
@@ -83,7 +83,14 @@ export class Router {
     const { config } = deps;
     /** Degradations that did not change the outcome but belong in `reasoning`. */
     const notes: string[] = [];
-    const finish = (tier: Tier, source: DecisionSource, confidence: number, reasoning: string, intent: Intent | null, scores: IntentScores | null): RouteDecision => ({
+    const finish = (
+      tier: Tier,
+      source: DecisionSource,
+      confidence: number,
+      reasoning: string,
+      intent: Intent | null,
+      scores: IntentScores | null,
+    ): RouteDecision => ({
       decisionId: randomUUID(),
       modelTier: tier,
       selectedModel: this.modelFor(tier),
@@ -126,9 +133,14 @@ export class Router {
         const threshold = config.patchSimilarityThreshold;
         const hit = await deps.searchPatches(vector, threshold);
         if (hit && hit.score >= threshold) {
-          return finish(hit.tier, 'patch', patchConfidence(hit.score, threshold),
+          return finish(
+            hit.tier,
+            'patch',
+            patchConfidence(hit.score, threshold),
             `user patch #${hit.id} (cosine ${hit.cosine.toFixed(3)} × weight ${hit.weight.toFixed(3)} = ${hit.score.toFixed(3)} ≥ ${threshold}) → ${hit.tier}`,
-            hit.label, null);
+            hit.label,
+            null,
+          );
         }
       } catch (err) {
         notes.push(`patch search failed (${(err as Error).message})`);

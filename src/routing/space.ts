@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { createEmbedder, sameSpace, spaceId, type Embedder, type EmbeddingSpace } from '../embedding/index.js';
+import { createEmbedder, type Embedder, type EmbeddingSpace, sameSpace, spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
-import { findDna, loadOrBuildDna, readDnaFile, type DnaModel } from '../intent-model/index.js';
+import { type DnaModel, findDna, loadOrBuildDna, readDnaFile } from '../intent-model/index.js';
 import type { KernelPool, MatrixRegion } from '../kernel/index.js';
-import { MemoryStore, PatchIndex, PatchSearch, type Patch, type PatchOrigin } from '../memory/index.js';
+import { MemoryStore, type Patch, PatchIndex, type PatchOrigin, PatchSearch } from '../memory/index.js';
 import type { RouteDecision } from './decision.js';
 import type { Intent, Tier } from './intents.js';
 import { matchPrefix } from './prefix.js';
 import { RemoteSpace } from './remote-space.js';
-import { Router, dnaScanner, type RouteOptions } from './router.js';
+import { dnaScanner, type RouteOptions, Router } from './router.js';
 
 /** Options of `RoutingSpace.open`. */
 export interface RoutingSpaceOptions {

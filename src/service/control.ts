@@ -46,7 +46,12 @@ async function openInstalled(host: ServiceHost, stateDir: string, report: Servic
  * wait for /readyz on the installed port. Never throws SrdErrors: SRD_ERR_SERVICE_NOT_INSTALLED,
  * _UNSUPPORTED, _COMMAND and _NOT_READY become `ok:false`.
  */
-export async function controlService(host: ServiceHost, stateDir: string, action: 'start' | 'stop' | 'restart', options: ControlOptions = {}): Promise<ServiceReport> {
+export async function controlService(
+  host: ServiceHost,
+  stateDir: string,
+  action: 'start' | 'stop' | 'restart',
+  options: ControlOptions = {},
+): Promise<ServiceReport> {
   const report = newReport(action, null);
   try {
     const { backend, definition, exec, state } = await openInstalled(host, stateDir, report);
@@ -59,7 +64,8 @@ export async function controlService(host: ServiceHost, stateDir: string, action
       return report;
     }
     const port = backend.installedPort(definition);
-    if (port !== null) await waitReady(host, backend, exec, report, readyzUrl(options.bind ?? '127.0.0.1', port), options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
+    if (port !== null)
+      await waitReady(host, backend, exec, report, readyzUrl(options.bind ?? '127.0.0.1', port), options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
     report.state = await backend.query(host, exec);
     report.summary = `smart-routerd service ${action === 'start' ? (state.active ? 'was already running' : 'started') : 'restarted'}${report.ready ? ' and ready' : ''}.`;
     return report;

@@ -27,7 +27,7 @@ const TOKEN_LINE = new RegExp(`^\\s*(export\\s+)?${TOKEN_VARIABLE}=`);
 export function assertServiceToken(token: string): void {
   // eslint-disable-next-line no-control-regex
   if (token.length < 8 || token.includes("'") || /[\u0000-\u001f\u007f]/.test(token)) {
-    throw new SrdError('SRD_ERR_CONFIG_INVALID', '--token: expected at least 8 characters without quotes (\') or control characters', {
+    throw new SrdError('SRD_ERR_CONFIG_INVALID', "--token: expected at least 8 characters without quotes (') or control characters", {
       details: { problems: ['--token: expected at least 8 characters without quotes or control characters'] },
     });
   }

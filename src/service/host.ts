@@ -49,9 +49,18 @@ export const spawnRunner: Runner = (cmd, args, options = {}) =>
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const timer = options.inherit ? null : setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, COMMAND_TIMEOUT_MS);
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = options.inherit
+      ? null
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, COMMAND_TIMEOUT_MS);
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
       resolve({ code: err.code === 'ENOENT' ? 127 : 126, stdout, stderr: `${cmd}: ${err.message}` });

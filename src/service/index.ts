@@ -1,13 +1,21 @@
-export { installService, uninstallService, selectBackend, assertPurgeable, DEFAULT_READY_TIMEOUT_MS, type InstallOptions, type UninstallOptions } from './install.js';
-export { controlService, serviceStatus, showLogs, type ControlOptions } from './control.js';
-export { formatReport, type ServiceReport, type ServiceAction } from './report.js';
-export { systemHost, spawnRunner, type ServiceHost, type Runner, type RunResult } from './host.js';
-export { httpProbe, readyzUrl, type ReadinessProbe, type ReadyResult } from './readiness.js';
-export { servicePaths, packageRoot, cliEntry, UNIT_NAME, LAUNCHD_LABEL, MANAGED_MARKER, ENV_FILE, WRAPPER_FILE, type ServicePaths } from './paths.js';
-export { daemonArgv, servicePath, readTemplate, type ServiceSpec } from './spec.js';
-export { renderUnit, inspectUnit, UNIT_TEMPLATE } from './systemd.js';
-export { renderPlist, parsePlist, launchdArgv, PLIST_TEMPLATE, WRAPPER_TEMPLATE, REQUIRED_PLIST_KEYS } from './launchd.js';
+export type { CommandRecord, ServiceState } from './backend.js';
+export { type ControlOptions, controlService, serviceStatus, showLogs } from './control.js';
 export { assertServiceToken, envFileHasToken, TOKEN_VARIABLE } from './env-file.js';
-export { gatewayLookalikeReason, OPENCLAW_COMMAND_MARKERS, OPENCLAW_SERVICE_ENV_KEYS, type InspectedService } from './openclaw-lookalike.js';
-export { splitUnitWords, execLine, environmentLine } from './systemd-quote.js';
-export type { ServiceState, CommandRecord } from './backend.js';
+export { type Runner, type RunResult, type ServiceHost, spawnRunner, systemHost } from './host.js';
+export {
+  assertPurgeable,
+  DEFAULT_READY_TIMEOUT_MS,
+  type InstallOptions,
+  installService,
+  selectBackend,
+  type UninstallOptions,
+  uninstallService,
+} from './install.js';
+export { launchdArgv, PLIST_TEMPLATE, parsePlist, REQUIRED_PLIST_KEYS, renderPlist, WRAPPER_TEMPLATE } from './launchd.js';
+export { gatewayLookalikeReason, type InspectedService, OPENCLAW_COMMAND_MARKERS, OPENCLAW_SERVICE_ENV_KEYS } from './openclaw-lookalike.js';
+export { cliEntry, ENV_FILE, LAUNCHD_LABEL, MANAGED_MARKER, packageRoot, type ServicePaths, servicePaths, UNIT_NAME, WRAPPER_FILE } from './paths.js';
+export { httpProbe, type ReadinessProbe, type ReadyResult, readyzUrl } from './readiness.js';
+export { formatReport, type ServiceAction, type ServiceReport } from './report.js';
+export { daemonArgv, readTemplate, type ServiceSpec, servicePath } from './spec.js';
+export { inspectUnit, renderUnit, UNIT_TEMPLATE } from './systemd.js';
+export { environmentLine, execLine, splitUnitWords } from './systemd-quote.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { SrdError } from '../errors.js';
 import { createExec, type ServiceBackend, type ServiceState } from './backend.js';
 import { redactEnvFile } from './env-file.js';
-import { isManaged, modeString, planWrite, readIfExists, removeFile, writePlanned, type FileChange, type FileStatus, type PlannedFile } from './files.js';
+import { type FileChange, type FileStatus, isManaged, modeString, type PlannedFile, planWrite, readIfExists, removeFile, writePlanned } from './files.js';
 import type { ServiceHost } from './host.js';
 import { launchdBackend } from './launchd.js';
 import { packageRoot, servicePaths } from './paths.js';
@@ -108,7 +108,14 @@ export async function installService(host: ServiceHost, spec: ServiceSpec, state
  * URL, the last answer and the manager's state (e.g. `failed (exit-code, exit status 78 = invalid
  * configuration)`).
  */
-export async function waitReady(host: ServiceHost, backend: ServiceBackend, exec: ReturnType<typeof createExec>, report: ServiceReport, url: string, timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+export async function waitReady(
+  host: ServiceHost,
+  backend: ServiceBackend,
+  exec: ReturnType<typeof createExec>,
+  report: ServiceReport,
+  url: string,
+  timeoutMs = DEFAULT_READY_TIMEOUT_MS,
+): Promise<void> {
   report.url = url;
   const result = await host.probe.waitReady(url, timeoutMs);
   report.ready = result.ready;
@@ -143,9 +150,13 @@ export async function uninstallService(host: ServiceHost, stateDir: string, opti
     report.manager = backend.manager;
     const definition = readIfExists(backend.definitionPath);
     if (definition !== null && !isManaged(definition)) {
-      throw new SrdError('SRD_ERR_SERVICE_FILE_CONFLICT', `${backend.definitionPath} was not written by smart-routerd (no marker); left in place: remove it yourself if it is yours to remove`, {
-        details: { path: backend.definitionPath },
-      });
+      throw new SrdError(
+        'SRD_ERR_SERVICE_FILE_CONFLICT',
+        `${backend.definitionPath} was not written by smart-routerd (no marker); left in place: remove it yourself if it is yours to remove`,
+        {
+          details: { path: backend.definitionPath },
+        },
+      );
     }
     const paths = backend.paths;
     const targets = [backend.definitionPath, paths.envFile, ...(backend.manager === 'launchd' ? [paths.wrapperFile] : [])].filter((file) => {
@@ -185,7 +196,10 @@ export async function uninstallService(host: ServiceHost, stateDir: string, opti
     }
     report.changed = removed || state.loaded || report.directories.length > 0;
     const kept = options.purge ? `deleted ${stateDir}` : `kept the state dir ${stateDir} (config, token, learned memory; --purge deletes it)`;
-    report.summary = removed || state.loaded ? `smart-routerd service removed; ${kept}.` : `smart-routerd service is not installed; ${options.purge ? kept : 'nothing to do'}.`;
+    report.summary =
+      removed || state.loaded
+        ? `smart-routerd service removed; ${kept}.`
+        : `smart-routerd service is not installed; ${options.purge ? kept : 'nothing to do'}.`;
     return report;
   } catch (err) {
     return failReport(report, err);
@@ -220,8 +234,12 @@ function roleOf(backend: ServiceBackend, file: string): FileChange['role'] {
 export function assertPurgeable(dir: string, home: string): void {
   const rel = path.relative(path.resolve(dir), path.resolve(home));
   if (path.resolve(dir) === path.parse(path.resolve(dir)).root || !rel.startsWith('..')) {
-    throw new SrdError('SRD_ERR_SERVICE_CONFIRM', `refusing to --purge ${dir}: it is / or your home directory or one of its parents; check --state-dir / SMART_ROUTERD_STATE_DIR`, {
-      details: { dir },
-    });
+    throw new SrdError(
+      'SRD_ERR_SERVICE_CONFIRM',
+      `refusing to --purge ${dir}: it is / or your home directory or one of its parents; check --state-dir / SMART_ROUTERD_STATE_DIR`,
+      {
+        details: { dir },
+      },
+    );
   }
 }

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import plist from 'plist';
 import { SrdError } from '../errors.js';
-import { exitStatusText, type Command, type ServiceBackend, type ServiceState } from './backend.js';
+import { type Command, exitStatusText, type ServiceBackend, type ServiceState } from './backend.js';
 import { nextEnvFile } from './env-file.js';
 import type { PlannedFile } from './files.js';
 import { gatewayLookalikeReason } from './openclaw-lookalike.js';
 import { LAUNCHD_LABEL, type ServicePaths } from './paths.js';
-import { daemonArgv, fillTemplate, readTemplate, servicePath, type ServiceSpec } from './spec.js';
+import { daemonArgv, fillTemplate, readTemplate, type ServiceSpec, servicePath } from './spec.js';
 import { assertPrintable } from './systemd-quote.js';
 
 /** The plist template inside the package. */
@@ -17,8 +17,17 @@ export const WRAPPER_TEMPLATE = 'launchd/service-env-wrapper.sh';
 
 /** Keys every rendered plist must have (checked after rendering and by the tests). */
 export const REQUIRED_PLIST_KEYS = [
-  'Label', 'Comment', 'ProgramArguments', 'EnvironmentVariables', 'RunAtLoad', 'KeepAlive', 'ThrottleInterval',
-  'ExitTimeOut', 'Umask', 'StandardOutPath', 'StandardErrorPath',
+  'Label',
+  'Comment',
+  'ProgramArguments',
+  'EnvironmentVariables',
+  'RunAtLoad',
+  'KeepAlive',
+  'ThrottleInterval',
+  'ExitTimeOut',
+  'Umask',
+  'StandardOutPath',
+  'StandardErrorPath',
 ] as const;
 
 function xml(value: string, what: string): string {
@@ -42,13 +51,20 @@ export function launchdArgv(spec: ServiceSpec, paths: ServicePaths): string[] {
  * would look like an OpenClaw gateway.
  */
 export function renderPlist(template: string, spec: ServiceSpec, paths: ServicePaths): string {
-  const env: Record<string, string> = { PATH: servicePath(spec.nodePath, 'darwin'), ...Object.fromEntries(Object.entries(spec.environment).sort(([a], [b]) => a.localeCompare(b))) };
+  const env: Record<string, string> = {
+    PATH: servicePath(spec.nodePath, 'darwin'),
+    ...Object.fromEntries(Object.entries(spec.environment).sort(([a], [b]) => a.localeCompare(b))),
+  };
   const text = fillTemplate(
     template,
     {
       VERSION: xml(spec.version, 'version'),
-      PROGRAM_ARGUMENTS: launchdArgv(spec, paths).map((a) => `    <string>${xml(a, 'program argument')}</string>`).join('\n'),
-      ENVIRONMENT_VARIABLES: Object.entries(env).map(([k, v]) => `    <key>${xml(k, 'variable name')}</key>\n    <string>${xml(v, `variable ${k}`)}</string>`).join('\n'),
+      PROGRAM_ARGUMENTS: launchdArgv(spec, paths)
+        .map((a) => `    <string>${xml(a, 'program argument')}</string>`)
+        .join('\n'),
+      ENVIRONMENT_VARIABLES: Object.entries(env)
+        .map(([k, v]) => `    <key>${xml(k, 'variable name')}</key>\n    <string>${xml(v, `variable ${k}`)}</string>`)
+        .join('\n'),
       LOG_FILE: xml(paths.logFile, 'log file path'),
     },
     PLIST_TEMPLATE,
@@ -60,7 +76,11 @@ export function renderPlist(template: string, spec: ServiceSpec, paths: ServiceP
     programArguments: parsed.ProgramArguments as string[],
     environment: parsed.EnvironmentVariables as Record<string, string>,
   });
-  if (reason) throw new SrdError('SRD_ERR_SERVICE_RENDER', `the LaunchAgent would look like an extra OpenClaw gateway to \`openclaw gateway status --deep\` (${reason}); install from a path without that`);
+  if (reason)
+    throw new SrdError(
+      'SRD_ERR_SERVICE_RENDER',
+      `the LaunchAgent would look like an extra OpenClaw gateway to \`openclaw gateway status --deep\` (${reason}); install from a path without that`,
+    );
   return text;
 }
 

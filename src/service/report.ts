@@ -1,5 +1,5 @@
 import { isSrdError } from '../errors.js';
-import { shellLine, type CommandRecord, type ServiceState } from './backend.js';
+import { type CommandRecord, type ServiceState, shellLine } from './backend.js';
 import type { FileChange } from './files.js';
 
 /** The service commands. `status` is `smart-routerd service status`. */
@@ -51,20 +51,28 @@ export function failReport(report: ServiceReport, err: unknown): ServiceReport {
   return report;
 }
 
-const WOULD: Record<string, string> = { created: 'would create', updated: 'would update', replaced: 'would replace', unchanged: 'unchanged', removed: 'would remove', absent: 'absent' };
+const WOULD: Record<string, string> = {
+  created: 'would create',
+  updated: 'would update',
+  replaced: 'would replace',
+  unchanged: 'unchanged',
+  removed: 'would remove',
+  absent: 'absent',
+};
 
 /** The text output of a service command: summary, files, commands, readiness, hints, warnings, error. */
 export function formatReport(r: ServiceReport): string {
   const out: string[] = [r.summary];
   for (const f of r.files) {
-    const status = r.dryRun ? WOULD[f.status] ?? f.status : f.status;
+    const status = r.dryRun ? (WOULD[f.status] ?? f.status) : f.status;
     out.push(`  ${status.padEnd(13)} ${f.path} (${f.mode})`);
     if (f.content !== undefined) out.push(`  ----- ${f.path} -----`, f.content.replace(/\n$/, ''), '  -----');
   }
   for (const d of r.directories) out.push(`  ${(r.action === 'uninstall' ? (r.dryRun ? 'would delete' : 'deleted') : 'directory').padEnd(13)} ${d}`);
   if (r.commands.length > 0) {
     out.push(r.dryRun ? '  commands it would run:' : '  commands:');
-    for (const c of r.commands) out.push(`    $ ${shellLine(c.argv)}${c.code === undefined || c.code === 0 ? '' : `   # exit ${c.code}${c.stderr ? `: ${c.stderr}` : ''}`}`);
+    for (const c of r.commands)
+      out.push(`    $ ${shellLine(c.argv)}${c.code === undefined || c.code === 0 ? '' : `   # exit ${c.code}${c.stderr ? `: ${c.stderr}` : ''}`}`);
   }
   if (r.url) out.push(`  readiness:    ${r.url} ${r.ready ? '→ 200 ready' : '→ not ready'}`);
   for (const h of r.hints) out.push(`  hint: ${h}`);

@@ -48,7 +48,9 @@ export function readTemplate(root: string, relative: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new SrdError('SRD_ERR_SERVICE_RENDER', `cannot read the service template ${file}: ${(err as Error).message} (reinstall smart-routerd)`, { cause: err });
+    throw new SrdError('SRD_ERR_SERVICE_RENDER', `cannot read the service template ${file}: ${(err as Error).message} (reinstall smart-routerd)`, {
+      cause: err,
+    });
   }
 }
 
@@ -75,9 +77,15 @@ const FRAGILE_PATHS: Array<[RegExp, string]> = [
 /** Warnings for node/package paths that are likely to disappear (re-run install after changing them). */
 export function fragilePathWarnings(spec: ServiceSpec): string[] {
   const out: string[] = [];
-  for (const [what, p] of [['node', spec.nodePath], ['the smart-routerd package', spec.packageRoot]] as const) {
+  for (const [what, p] of [
+    ['node', spec.nodePath],
+    ['the smart-routerd package', spec.packageRoot],
+  ] as const) {
     const hit = FRAGILE_PATHS.find(([re]) => re.test(p));
-    if (hit) out.push(`${what} lives under ${hit[1]} (${p}); the service stops working when that copy is removed: re-run smart-routerd install after switching, or pass --node <stable path>`);
+    if (hit)
+      out.push(
+        `${what} lives under ${hit[1]} (${p}); the service stops working when that copy is removed: re-run smart-routerd install after switching, or pass --node <stable path>`,
+      );
   }
   return out;
 }

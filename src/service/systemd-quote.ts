@@ -13,9 +13,13 @@ import { SrdError } from '../errors.js';
 export function assertPrintable(value: string, what: string): void {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new SrdError('SRD_ERR_SERVICE_RENDER', `${what} contains a control character (newline, tab, ...), which a service file cannot hold: ${JSON.stringify(value)}`, {
-      details: { what },
-    });
+    throw new SrdError(
+      'SRD_ERR_SERVICE_RENDER',
+      `${what} contains a control character (newline, tab, ...), which a service file cannot hold: ${JSON.stringify(value)}`,
+      {
+        details: { what },
+      },
+    );
   }
 }
 
@@ -49,7 +53,10 @@ export function execLine(argv: readonly string[]): string {
   const [exe, ...args] = argv;
   assertPrintable(exe ?? '', 'the executable path');
   if (!exe || !exe.startsWith('/') || /["'\\]/.test(exe)) {
-    throw new SrdError('SRD_ERR_SERVICE_RENDER', `systemd cannot run ${JSON.stringify(exe)}: the executable path must be absolute and free of quotes and backslashes; pass --node <such a path>`);
+    throw new SrdError(
+      'SRD_ERR_SERVICE_RENDER',
+      `systemd cannot run ${JSON.stringify(exe)}: the executable path must be absolute and free of quotes and backslashes; pass --node <such a path>`,
+    );
   }
   const first = escapeSpecifiers(exe);
   return [/\s/.test(first) ? doubleQuote(first) : first, ...args.map(execWord)].join(' ');

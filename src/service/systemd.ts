@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { SrdError } from '../errors.js';
-import { exitStatusText, type Command, type ServiceBackend, type ServiceState } from './backend.js';
+import { type Command, exitStatusText, type ServiceBackend, type ServiceState } from './backend.js';
 import { nextEnvFile } from './env-file.js';
 import type { PlannedFile } from './files.js';
 import { gatewayLookalikeReason, type InspectedService } from './openclaw-lookalike.js';
-import { UNIT_NAME, type ServicePaths } from './paths.js';
-import { daemonArgv, fillTemplate, readTemplate, servicePath, type ServiceSpec } from './spec.js';
-import { environmentLine, escapeSpecifiers, execLine, assertPrintable, splitUnitWords } from './systemd-quote.js';
+import { type ServicePaths, UNIT_NAME } from './paths.js';
+import { daemonArgv, fillTemplate, readTemplate, type ServiceSpec, servicePath } from './spec.js';
+import { assertPrintable, environmentLine, escapeSpecifiers, execLine, splitUnitWords } from './systemd-quote.js';
 
 /** The unit template inside the package. */
 export const UNIT_TEMPLATE = 'systemd/smart-routerd.service';
@@ -29,13 +29,19 @@ export function renderUnit(template: string, spec: ServiceSpec, paths: ServicePa
     {
       VERSION: spec.version,
       EXEC_START: execLine(daemonArgv(spec)),
-      ENVIRONMENT: Object.entries(env).map(([k, v]) => environmentLine(k, v)).join('\n'),
+      ENVIRONMENT: Object.entries(env)
+        .map(([k, v]) => environmentLine(k, v))
+        .join('\n'),
       ENVIRONMENT_FILE: escapeSpecifiers(paths.envFile),
     },
     UNIT_TEMPLATE,
   );
   const reason = gatewayLookalikeReason(inspectUnit(text));
-  if (reason) throw new SrdError('SRD_ERR_SERVICE_RENDER', `the unit would look like an extra OpenClaw gateway to \`openclaw gateway status --deep\` (${reason}); install from a path without that`);
+  if (reason)
+    throw new SrdError(
+      'SRD_ERR_SERVICE_RENDER',
+      `the unit would look like an extra OpenClaw gateway to \`openclaw gateway status --deep\` (${reason}); install from a path without that`,
+    );
   return text;
 }
 
@@ -95,8 +101,13 @@ export function systemdBackend(paths: ServicePaths, root: string): ServiceBacken
     async detect(host, exec) {
       const r = await exec({ argv: user('show', '--property=Version'), tolerate: true });
       if (r.code === 0 && /^Version=/m.test(r.stdout)) return;
-      const why = r.code === 127 ? 'systemctl is not installed' : `\`systemctl --user\` cannot reach a systemd user manager (${r.stderr.trim().split('\n')[0] || `exit code ${r.code}`})`;
-      const runtime = host.env.XDG_RUNTIME_DIR ? '' : ` If this is a login without a session bus, try: export XDG_RUNTIME_DIR=/run/user/${host.uid}, then run install again.`;
+      const why =
+        r.code === 127
+          ? 'systemctl is not installed'
+          : `\`systemctl --user\` cannot reach a systemd user manager (${r.stderr.trim().split('\n')[0] || `exit code ${r.code}`})`;
+      const runtime = host.env.XDG_RUNTIME_DIR
+        ? ''
+        : ` If this is a login without a session bus, try: export XDG_RUNTIME_DIR=/run/user/${host.uid}, then run install again.`;
       throw unsupported(`${why}.${r.code === 127 ? '' : runtime}`);
     },
 
@@ -163,7 +174,9 @@ export function systemdBackend(paths: ServicePaths, root: string): ServiceBacken
       // Without lingering the user manager (and the router) stops at logout (protocol reference §5 "Lingering").
       const r = await exec({ argv: ['loginctl', 'show-user', host.user, '--property=Linger'], tolerate: true });
       if (r.code === 0 && /^Linger=no$/m.test(r.stdout)) {
-        return [`lingering is off for ${host.user}: the service stops when you log out and starts at your next login; to keep it running, run: sudo loginctl enable-linger ${host.user}`];
+        return [
+          `lingering is off for ${host.user}: the service stops when you log out and starts at your next login; to keep it running, run: sudo loginctl enable-linger ${host.user}`,
+        ];
       }
       return [];
     },

@@ -2,17 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { SrdError, type SrdErrorCode } from '../errors.js';
 import {
+  floatsFromLE,
   VCTR_DATA_ALIGN,
   VCTR_DTYPE_FLOAT32,
   VCTR_FLAG_NORMALIZED,
   VCTR_HEADER_BYTES,
   VCTR_LEGACY_LABELS,
   VCTR_MAGIC,
-  floatsFromLE,
-  vctrMetadataProblem,
   type VctrFile,
   type VctrMetadata,
   type VctrRowMeta,
+  vctrMetadataProblem,
 } from './vctr-types.js';
 
 /** Options of decodeVctr / readVctr. Rule: DESIGN.md §5 VCTR v2. */
@@ -79,11 +79,13 @@ function readHeader(buf: Uint8Array, path: string): Layout {
 function checkOffsets(layout: Layout, fileBytes: number, path: string): { dataOffset: number; dataBytes: number; metadataOffset: number } {
   const { dataOffset, metadataOffset } = layout;
   const size = BigInt(fileBytes);
-  if (dataOffset < BigInt(VCTR_HEADER_BYTES)) fail(path, 'SRD_ERR_VCTR_BAD_OFFSETS', `dataOffset ${dataOffset} overlaps the header (${VCTR_HEADER_BYTES} bytes)`);
+  if (dataOffset < BigInt(VCTR_HEADER_BYTES))
+    fail(path, 'SRD_ERR_VCTR_BAD_OFFSETS', `dataOffset ${dataOffset} overlaps the header (${VCTR_HEADER_BYTES} bytes)`);
   if (layout.version === 2 && dataOffset % BigInt(VCTR_DATA_ALIGN) !== 0n) {
     fail(path, 'SRD_ERR_VCTR_BAD_OFFSETS', `dataOffset ${dataOffset} is not a multiple of ${VCTR_DATA_ALIGN}`);
   }
-  if (metadataOffset < dataOffset) fail(path, 'SRD_ERR_VCTR_BAD_OFFSETS', `metadataOffset ${metadataOffset} precedes dataOffset ${dataOffset} (metadata must follow the data)`);
+  if (metadataOffset < dataOffset)
+    fail(path, 'SRD_ERR_VCTR_BAD_OFFSETS', `metadataOffset ${metadataOffset} precedes dataOffset ${dataOffset} (metadata must follow the data)`);
   const dataBytes = BigInt(layout.count) * BigInt(layout.dims) * 4n;
   const dataEnd = dataOffset + dataBytes;
   if (dataEnd > size) {

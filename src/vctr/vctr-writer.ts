@@ -3,14 +3,14 @@ import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
+  floatsToLE,
   VCTR_DATA_ALIGN,
   VCTR_DTYPE_FLOAT32,
   VCTR_FLAG_NORMALIZED,
   VCTR_MAGIC,
   VCTR_VERSION,
-  floatsToLE,
-  vctrMetadataProblem,
   type VctrInput,
+  vctrMetadataProblem,
 } from './vctr-types.js';
 
 const U32_MAX = 0xffff_ffff;

@@ -17,7 +17,7 @@ const text = readFileSync(CLI, 'utf8');
 describe('the CLI bundle (dist/cli/main.js)', () => {
   beforeAll(() => {
     if (!text.includes('// smart-routerd CLI bundle (scripts/bundle.mjs)')) {
-      throw new Error('dist/cli/main.js is tsc\'s output, not the bundle: run `npm run build` (or `npm run build:bundle` after tsc)');
+      throw new Error("dist/cli/main.js is tsc's output, not the bundle: run `npm run build` (or `npm run build:bundle` after tsc)");
     }
   });
 
@@ -45,8 +45,20 @@ describe('the CLI bundle (dist/cli/main.js)', () => {
 
   it('resolves every file it finds through import.meta.url from dist/cli/ (workers, wasm, package.json, plugin dir)', () => {
     // Every relative path literal on a line that builds a URL from import.meta.url.
-    const rels = text.split('\n').filter((l) => /new URL\(.*import\.meta\.url\)/.test(l)).flatMap((l) => [...l.matchAll(/"(\.\.?\/[^"]+)"/g)].map((m) => m[1]!));
-    expect(rels).toEqual(expect.arrayContaining(['../kernel/kernel-worker.js', '../intent-model/dna-build-worker.js', '../../build/kernel.wasm', '../../build/kernel-scalar.wasm', '../../package.json', '../plugin/package-files.js']));
+    const rels = text
+      .split('\n')
+      .filter((l) => /new URL\(.*import\.meta\.url\)/.test(l))
+      .flatMap((l) => [...l.matchAll(/"(\.\.?\/[^"]+)"/g)].map((m) => m[1]!));
+    expect(rels).toEqual(
+      expect.arrayContaining([
+        '../kernel/kernel-worker.js',
+        '../intent-model/dna-build-worker.js',
+        '../../build/kernel.wasm',
+        '../../build/kernel-scalar.wasm',
+        '../../package.json',
+        '../plugin/package-files.js',
+      ]),
+    );
     for (const rel of rels) expect(existsSync(fileURLToPath(new URL(rel, pathToFileURL(CLI)))), rel).toBe(true);
   });
 
@@ -71,13 +83,24 @@ describe('the CLI bundle (dist/cli/main.js)', () => {
       // coverage counts how often each ran (functions never compiled are not listed at all).
       const counts = new Map<string, number>();
       for (const file of readdirSync(coverage)) {
-        const report = JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as { result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }> };
+        const report = JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as {
+          result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
+        };
         for (const script of report.result.filter((s) => s.url === pathToFileURL(CLI).href)) {
           for (const fn of script.functions) counts.set(fn.functionName, (counts.get(fn.functionName) ?? 0) + fn.ranges[0]!.count);
         }
       }
       for (const ran of ['dist/cli/commands/start.js', 'dist/daemon/daemon.js']) expect(counts.get(ran), ran).toBeGreaterThan(0);
-      for (const idle of ['dist/cli/commands/eval.js', 'dist/cli/commands/service.js', 'dist/cli/commands/enable.js', 'dist/cli/commands/learn.js', 'dist/cli/openclaw/command.js', 'dist/service/index.js', 'srd-lazy:plist', 'srd-lazy:node:readline/promises']) {
+      for (const idle of [
+        'dist/cli/commands/eval.js',
+        'dist/cli/commands/service.js',
+        'dist/cli/commands/enable.js',
+        'dist/cli/commands/learn.js',
+        'dist/cli/openclaw/command.js',
+        'dist/service/index.js',
+        'srd-lazy:plist',
+        'srd-lazy:node:readline/promises',
+      ]) {
         expect(counts.get(idle) ?? 0, idle).toBe(0);
       }
     } finally {
@@ -103,8 +126,13 @@ describe('the CLI bundle (dist/cli/main.js)', () => {
             resolve();
           }
         });
-        proc.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-        proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}:\n${out}`)); });
+        proc.stderr.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        proc.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`exited with ${code}:\n${out}`));
+        });
       });
     } finally {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');

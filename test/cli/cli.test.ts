@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVctr } from '../../src/vctr/index.js';
-import { CLI, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { CLI, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 
 const exec = promisify(execFile);
 let daemon: RunningDaemon;
@@ -14,7 +14,10 @@ let scratch: string;
 /** Runs the CLI; never rejects: returns code, stdout, stderr. */
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { env: { ...process.env, SMART_ROUTERD_STATE_DIR: scratch, ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], {
+      env: { ...process.env, SMART_ROUTERD_STATE_DIR: scratch, ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -39,23 +42,37 @@ describe('smart-routerd CLI', () => {
   });
 
   it('route --json prints the decision object from the running daemon', async () => {
-    const { code, stdout, stderr } = await cli(['route', '--url', daemon.url, '--token', daemon.token, '--json', 'Write a Python rate limiter with the token bucket algorithm']);
+    const { code, stdout, stderr } = await cli([
+      'route',
+      '--url',
+      daemon.url,
+      '--token',
+      daemon.token,
+      '--json',
+      'Write a Python rate limiter with the token bucket algorithm',
+    ]);
     expect(code, stderr).toBe(0);
     const d = JSON.parse(stdout);
-    expect(Object.keys(d).sort()).toEqual(['confidence', 'decisionId', 'intent', 'latencyMs', 'modelTier', 'reasoning', 'scores', 'selectedModel', 'source'].sort());
+    expect(Object.keys(d).sort()).toEqual(
+      ['confidence', 'decisionId', 'intent', 'latencyMs', 'modelTier', 'reasoning', 'scores', 'selectedModel', 'source'].sort(),
+    );
     expect(d).toMatchObject({ modelTier: 'flagship', source: 'dna', selectedModel: 'anthropic/claude-opus-4-5' });
     expect(d.confidence).toBeGreaterThan(0);
     expect(d.confidence).toBeLessThanOrEqual(1);
   });
 
   it('route finds the daemon from the configured port and token when no --url or --token is given', async () => {
-    const { code, stdout, stderr } = await cli(['route', 'F: hi'], { SMART_ROUTERD_STATE_DIR: daemon.stateDir, SMART_ROUTERD_PORT: String(daemon.port), SMART_ROUTERD_TOKEN: daemon.token });
+    const { code, stdout, stderr } = await cli(['route', 'F: hi'], {
+      SMART_ROUTERD_STATE_DIR: daemon.stateDir,
+      SMART_ROUTERD_PORT: String(daemon.port),
+      SMART_ROUTERD_TOKEN: daemon.token,
+    });
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/^flagship → anthropic\/claude-opus-4-5 {2}\(prefix, confidence 1\.00/);
     expect(stdout).toContain('prefix "F:" forces flagship');
   });
 
-  it('route with a wrong token exits 1 with the daemon\'s message', async () => {
+  it("route with a wrong token exits 1 with the daemon's message", async () => {
     const { code, stderr } = await cli(['route', '--url', daemon.url, '--token', 'wrong-token-123456', 'hi']);
     expect(code).toBe(1);
     expect(stderr).toMatch(/unauthorized: gateway token mismatch/);
@@ -79,16 +96,32 @@ describe('smart-routerd CLI', () => {
 
   it('eval --json reports accuracy, recall, calibration and per-language figures for a labelled file', async () => {
     const file = path.join(scratch, 'mini.jsonl');
-    writeFileSync(file, [
-      { text: 'Write a Rust function that reverses a linked list', label: 'CODE', lang: 'en' },
-      { text: 'good night, talk tomorrow', label: 'CHAT', lang: 'en' },
-      { text: '把这句话翻译成英文：今天下雨了', label: 'TRANS', lang: 'zh' },
-    ].map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(
+      file,
+      [
+        { text: 'Write a Rust function that reverses a linked list', label: 'CODE', lang: 'en' },
+        { text: 'good night, talk tomorrow', label: 'CHAT', lang: 'en' },
+        { text: '把这句话翻译成英文：今天下雨了', label: 'TRANS', lang: 'zh' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
     const { code, stdout, stderr } = await cli(['eval', '--json', file]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout);
     expect(report.n).toBe(3);
-    for (const key of ['labelAccuracy', 'tierAccuracy', 'flagshipRecall', 'flagshipPrecision', 'expectedCalibrationError', 'byLang', 'confusion', 'worst', 'latencyMs']) expect(report).toHaveProperty(key);
+    for (const key of [
+      'labelAccuracy',
+      'tierAccuracy',
+      'flagshipRecall',
+      'flagshipPrecision',
+      'expectedCalibrationError',
+      'byLang',
+      'confusion',
+      'worst',
+      'latencyMs',
+    ])
+      expect(report).toHaveProperty(key);
     expect(Object.keys(report.byLang).sort()).toEqual(['en', 'zh']);
     expect(report.confusion.CODE).toBeDefined();
   });

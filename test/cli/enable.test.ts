@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runEnable } from '../../src/cli/enable.js';
 import type { Choice, Prompter } from '../../src/cli/prompts.js';
 import { CLI, startDaemon } from '../helpers/daemon.js';
-import { startFakeEmbeddings, type FakeEmbeddingServer } from '../helpers/fake-embeddings.js';
+import { type FakeEmbeddingServer, startFakeEmbeddings } from '../helpers/fake-embeddings.js';
 import { FAKE_KEY, OutputCollector } from '../helpers/secrets.js';
 
 const out = new OutputCollector();
@@ -20,11 +20,18 @@ const readConfig = () => JSON.parse(readFileSync(configFile(), 'utf8'));
 /** Runs the CLI with `stdin` piped in; never rejects. */
 function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, SMART_ROUTERD_STATE_DIR: dir, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, SMART_ROUTERD_STATE_DIR: dir, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.stdin.end(options.stdin ?? '');
     child.on('exit', (code) => {
       out.add(stdout);
@@ -34,7 +41,9 @@ function cli(args: string[], options: { env?: Record<string, string>; stdin?: st
   });
 }
 
-beforeAll(async () => { fake = await startFakeEmbeddings({ key: FAKE_KEY, nativeDims: 64 }); });
+beforeAll(async () => {
+  fake = await startFakeEmbeddings({ key: FAKE_KEY, nativeDims: 64 });
+});
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'srd-enable-'));
   dirs.push(dir);
@@ -48,15 +57,44 @@ afterAll(async () => {
 
 describe('smart-routerd enable / disable', () => {
   it('scripted: tests the provider with one real call, adopts the size the model returns, writes config.json 0600, prints no key', async () => {
-    const { code, stdout, stderr } = await cli([
-      'enable', '--provider', 'custom', '--base-url', fake.openaiBaseUrl, '--model', 'fake-embed', '--api-key-env', 'SRD_TEST_EMBED_KEY',
-      '--lightweight', 'openai/gpt-5-mini, openai/gpt-5-nano', '--flagship', 'anthropic/claude-opus-4-5', '--fallback', 'keywords', '--yes', '--no-reload', '--json',
-    ], { env: { SRD_TEST_EMBED_KEY: FAKE_KEY } });
+    const { code, stdout, stderr } = await cli(
+      [
+        'enable',
+        '--provider',
+        'custom',
+        '--base-url',
+        fake.openaiBaseUrl,
+        '--model',
+        'fake-embed',
+        '--api-key-env',
+        'SRD_TEST_EMBED_KEY',
+        '--lightweight',
+        'openai/gpt-5-mini, openai/gpt-5-nano',
+        '--flagship',
+        'anthropic/claude-opus-4-5',
+        '--fallback',
+        'keywords',
+        '--yes',
+        '--no-reload',
+        '--json',
+      ],
+      { env: { SRD_TEST_EMBED_KEY: FAKE_KEY } },
+    );
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({
-      enabled: true, provider: 'custom', model: 'fake-embed', dims: 64, baseUrl: fake.openaiBaseUrl, apiKey: 'set', fallback: 'keywords',
-      test: { dims: 64 }, notes: ['vectorStore.vectorDim set to 64, the size fake-embed returns'], dna: null, space: 'custom/fake-embed/64', reloaded: null,
+      enabled: true,
+      provider: 'custom',
+      model: 'fake-embed',
+      dims: 64,
+      baseUrl: fake.openaiBaseUrl,
+      apiKey: 'set',
+      fallback: 'keywords',
+      test: { dims: 64 },
+      notes: ['vectorStore.vectorDim set to 64, the size fake-embed returns'],
+      dna: null,
+      space: 'custom/fake-embed/64',
+      reloaded: null,
     });
     expect(fake.requests).toHaveLength(1);
     expect(fake.requests[0]!.body).not.toHaveProperty('dimensions');
@@ -72,20 +110,32 @@ describe('smart-routerd enable / disable', () => {
 
   it('reads the key from stdin, sends `dimensions` for text-embedding-3 models and keeps keys it does not manage', async () => {
     writeFileSync(configFile(), JSON.stringify({ gateway: { port: 18790 }, timeDecay: { halfLifeDays: 10 } }));
-    const { code, stdout, stderr } = await cli(['enable', '--provider', 'openai', '--base-url', fake.openaiBaseUrl, '--api-key-stdin', '--yes'], { stdin: `${FAKE_KEY}\n` });
+    const { code, stdout, stderr } = await cli(['enable', '--provider', 'openai', '--base-url', fake.openaiBaseUrl, '--api-key-stdin', '--yes'], {
+      stdin: `${FAKE_KEY}\n`,
+    });
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^smart routing enabled in .*config\.json \(mode 0600\)\n {2}embedding: {3}openai text-embedding-3-small, 1024 dimensions, at http:\/\/127\.0\.0\.1:\d+\/v1; API key stored \(not shown\)\n {2}test call: {3}ok, 1024 dimensions in \d+ ms/);
-    expect(stdout).toContain('DNA:         openai/text-embedding-3-small/1024 is built by the daemon on its next start or reload (or now: smart-routerd dna build)');
+    expect(stdout).toMatch(
+      /^smart routing enabled in .*config\.json \(mode 0600\)\n {2}embedding: {3}openai text-embedding-3-small, 1024 dimensions, at http:\/\/127\.0\.0\.1:\d+\/v1; API key stored \(not shown\)\n {2}test call: {3}ok, 1024 dimensions in \d+ ms/,
+    );
+    expect(stdout).toContain(
+      'DNA:         openai/text-embedding-3-small/1024 is built by the daemon on its next start or reload (or now: smart-routerd dna build)',
+    );
     expect(stdout).toContain('no running daemon answered; it reads this when it starts');
     expect(fake.requests[0]!.body.dimensions).toBe(1024);
-    expect(readConfig()).toMatchObject({ gateway: { port: 18790 }, timeDecay: { halfLifeDays: 10 }, memorySearch: { provider: 'openai', model: 'text-embedding-3-small', remote: { apiKey: FAKE_KEY } } });
+    expect(readConfig()).toMatchObject({
+      gateway: { port: 18790 },
+      timeDecay: { halfLifeDays: 10 },
+      memorySearch: { provider: 'openai', model: 'text-embedding-3-small', remote: { apiKey: FAKE_KEY } },
+    });
   });
 
   it('a rejected key fails the test call, writes nothing, and does not print the key', async () => {
     const wrong = `${FAKE_KEY}-rotated`;
     const { code, stderr } = await cli(['enable', '--provider', 'openai', '--base-url', fake.openaiBaseUrl, '--api-key', wrong, '--yes']);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^smart-routerd: provider test failed, nothing was written: openai\/text-embedding-3-small: http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings rejected the API key \(HTTP 401: Incorrect API key provided: \[redacted\]\.\); check memorySearch\.remote\.apiKey/);
+    expect(stderr).toMatch(
+      /^smart-routerd: provider test failed, nothing was written: openai\/text-embedding-3-small: http:\/\/127\.0\.0\.1:\d+\/v1\/embeddings rejected the API key \(HTTP 401: Incorrect API key provided: \[redacted\]\.\); check memorySearch\.remote\.apiKey/,
+    );
     expect(stderr).not.toContain(wrong);
     expect(existsSync(configFile())).toBe(false);
   });
@@ -93,12 +143,18 @@ describe('smart-routerd enable / disable', () => {
   it('without a terminal, a missing key is an error naming the flags', async () => {
     const { code, stderr } = await cli(['enable', '--provider', 'gemini']);
     expect(code).toBe(1);
-    expect(stderr).toBe('smart-routerd: an API key is required for provider gemini: pass --api-key-env VAR, --api-key-stdin or --api-key KEY, or run enable in a terminal\n');
+    expect(stderr).toBe(
+      'smart-routerd: an API key is required for provider gemini: pass --api-key-env VAR, --api-key-stdin or --api-key KEY, or run enable in a terminal\n',
+    );
   });
 
   it('rejects an unknown provider and a custom provider without --base-url', async () => {
-    expect((await cli(['enable', '--provider', 'cohere', '--yes'])).stderr).toBe('smart-routerd: --provider must be one of local, openai, gemini, siliconflow, custom (got "cohere")\n');
-    expect((await cli(['enable', '--provider', 'custom', '--model', 'm', '--yes'])).stderr).toBe('smart-routerd: --base-url is required for provider custom (e.g. http://127.0.0.1:11434/v1 for Ollama)\n');
+    expect((await cli(['enable', '--provider', 'cohere', '--yes'])).stderr).toBe(
+      'smart-routerd: --provider must be one of local, openai, gemini, siliconflow, custom (got "cohere")\n',
+    );
+    expect((await cli(['enable', '--provider', 'custom', '--model', 'm', '--yes'])).stderr).toBe(
+      'smart-routerd: --base-url is required for provider custom (e.g. http://127.0.0.1:11434/v1 for Ollama)\n',
+    );
   });
 
   it('interactive: asks for provider, key (masked), model, tier models and fallback, then writes the config', async () => {

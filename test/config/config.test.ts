@@ -8,13 +8,19 @@ import { LOCAL_MODEL } from '../../src/embedding/local.js';
 import type { SrdError } from '../../src/errors.js';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'srd-config-')); });
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'srd-config-'));
+});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const env = (extra: Record<string, string> = {}) => ({ HOME: dir, SMART_ROUTERD_STATE_DIR: dir, ...extra });
 const writeConfig = (value: unknown) => writeFileSync(path.join(dir, 'config.json'), typeof value === 'string' ? value : JSON.stringify(value));
 function thrown(fn: () => unknown): SrdError {
-  try { fn(); } catch (err) { return err as SrdError; }
+  try {
+    fn();
+  } catch (err) {
+    return err as SrdError;
+  }
   throw new Error('expected an error');
 }
 
@@ -31,7 +37,7 @@ describe('configuration', () => {
     expect(config.memorySearch.provider).toBe('local');
   });
 
-  it('names the built-in embedder\'s current version as the local default model (edit src/config/providers.ts when bumping LOCAL_MODEL)', () => {
+  it("names the built-in embedder's current version as the local default model (edit src/config/providers.ts when bumping LOCAL_MODEL)", () => {
     expect(DEFAULT_MODELS.local).toBe(LOCAL_MODEL);
     expect(loadConfig({}, env()).config.memorySearch.model).toBe(LOCAL_MODEL);
   });

@@ -1,15 +1,17 @@
-import { LOCAL_MODEL } from '../../src/embedding/local.js';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { remoteBaseUrl, sendsDimensions } from '../../src/embedding/index.js';
+import { LOCAL_MODEL } from '../../src/embedding/local.js';
 
 const v = (raw: unknown) => validateConfig(raw, 'config.json');
 
 describe('memorySearch for remote providers (issue 6)', () => {
-  it('fills each provider\'s default model, endpoint, fallback and remote tuning', () => {
+  it("fills each provider's default model, endpoint, fallback and remote tuning", () => {
     const c = v({ memorySearch: { provider: 'openai', remote: { apiKey: 'k-123' } } });
     expect(c.memorySearch).toMatchObject({
-      provider: 'openai', model: 'text-embedding-3-small', fallback: 'local',
+      provider: 'openai',
+      model: 'text-embedding-3-small',
+      fallback: 'local',
       remote: { batchSize: 32, batchTimeoutMs: 30_000, sendDimensions: 'auto', breaker: { failureThreshold: 3, cooldownMs: 30_000 } },
     });
     expect(remoteBaseUrl(c)).toBe('https://api.openai.com/v1');
@@ -20,12 +22,20 @@ describe('memorySearch for remote providers (issue 6)', () => {
   });
 
   it('requires a key for openai, gemini and siliconflow, and a model and baseUrl for custom', () => {
-    expect(() => v({ memorySearch: { provider: 'gemini' } })).toThrow('memorySearch.remote.apiKey: required for provider "gemini" (run `smart-routerd enable`)');
+    expect(() => v({ memorySearch: { provider: 'gemini' } })).toThrow(
+      'memorySearch.remote.apiKey: required for provider "gemini" (run `smart-routerd enable`)',
+    );
     let message = '';
-    try { v({ memorySearch: { provider: 'custom' } }); } catch (err) { message = (err as Error).message; }
+    try {
+      v({ memorySearch: { provider: 'custom' } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
     expect(message).toContain('memorySearch.model: required for provider "custom" (the model name your server serves)');
     expect(message).toContain('memorySearch.remote.baseUrl: required for provider "custom" (e.g. http://127.0.0.1:11434/v1 for Ollama)');
-    expect(v({ memorySearch: { provider: 'custom', model: 'nomic-embed-text', remote: { baseUrl: 'http://127.0.0.1:11434/v1' } } }).memorySearch.remote.apiKey).toBeUndefined();
+    expect(
+      v({ memorySearch: { provider: 'custom', model: 'nomic-embed-text', remote: { baseUrl: 'http://127.0.0.1:11434/v1' } } }).memorySearch.remote.apiKey,
+    ).toBeUndefined();
   });
 
   it('rejects a non-http baseUrl and points old key names at the new ones', () => {

@@ -33,7 +33,8 @@ describe('daemon lifecycle (issue 5)', () => {
     const inFlight = Array.from({ length: 50 }, (_, i) =>
       c.request('route', { text: `Explain the difference between TCP and UDP, take ${i}` }, 10_000).then(
         () => 'answered',
-        (err: Error & { error?: { code: string } }) => (err.error?.code === 'UNAVAILABLE' ? 'refused' : /connection closed \(1012/.test(err.message) ? 'closed' : `unexpected: ${err.message}`),
+        (err: Error & { error?: { code: string } }) =>
+          err.error?.code === 'UNAVAILABLE' ? 'refused' : /connection closed \(1012/.test(err.message) ? 'closed' : `unexpected: ${err.message}`,
       ),
     );
     daemon.proc.kill('SIGTERM');

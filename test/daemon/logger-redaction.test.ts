@@ -7,7 +7,12 @@ import { FAKE_KEY } from '../helpers/secrets.js';
 
 function capture(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
-  const stream = new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } });
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
   return { lines, stream };
 }
 
@@ -28,13 +33,19 @@ describe('log redaction (DESIGN.md §8: API keys are never logged)', () => {
     expect(lines.join('')).toContain('[redacted]');
   });
 
-  it('the remote embedder\'s breaker and retry log lines name provider, model and error, never the key', async () => {
+  it("the remote embedder's breaker and retry log lines name provider, model and error, never the key", async () => {
     const { lines, stream } = capture();
     const logger = createLogger('debug', { SMART_ROUTERD_LOG_FORMAT: 'json' }, stream);
-    const config = validateConfig({
-      memorySearch: { provider: 'openai', remote: { apiKey: FAKE_KEY, baseUrl: 'http://127.0.0.1:9/v1', breaker: { failureThreshold: 1, cooldownMs: 60_000 } } },
-      embedding: { timeoutMs: 300, maxRetries: 1, retryDelayMs: 10 },
-    }, 'test');
+    const config = validateConfig(
+      {
+        memorySearch: {
+          provider: 'openai',
+          remote: { apiKey: FAKE_KEY, baseUrl: 'http://127.0.0.1:9/v1', breaker: { failureThreshold: 1, cooldownMs: 60_000 } },
+        },
+        embedding: { timeoutMs: 300, maxRetries: 1, retryDelayMs: 10 },
+      },
+      'test',
+    );
     const embedder = createRemoteEmbedder(config, { logger });
     await expect(embedder.embed('hello')).rejects.toMatchObject({ code: 'SRD_ERR_EMBED_FAILED' });
     await embedder.close();
@@ -47,7 +58,8 @@ describe('log redaction (DESIGN.md §8: API keys are never logged)', () => {
 
 describe('config errors never echo a key', () => {
   it('shows [redacted] instead of a malformed apiKey value', () => {
-    expect(() => validateConfig({ memorySearch: { provider: 'openai', remote: { apiKey: 12345678 } } }, 'config.json'))
-      .toThrow('memorySearch.remote.apiKey: expected a string (got [redacted])');
+    expect(() => validateConfig({ memorySearch: { provider: 'openai', remote: { apiKey: 12345678 } } }, 'config.json')).toThrow(
+      'memorySearch.remote.apiKey: expected a string (got [redacted])',
+    );
   });
 });

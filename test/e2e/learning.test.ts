@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayClient } from '../../src/gateway/index.js';
-import { CLI, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { CLI, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 
 const exec = promisify(execFile);
 let daemon: RunningDaemon;

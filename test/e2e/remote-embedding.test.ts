@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { GatewayClient } from '../../src/gateway/index.js';
 import { readVctr } from '../../src/vctr/index.js';
-import { CLI, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { refusedPort, startFakeEmbeddings, type Behaviour, type FakeEmbeddingServer } from '../helpers/fake-embeddings.js';
+import { CLI, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
+import { type Behaviour, type FakeEmbeddingServer, refusedPort, startFakeEmbeddings } from '../helpers/fake-embeddings.js';
 import { FAKE_KEY, OutputCollector } from '../helpers/secrets.js';
 
 // Issue 6 against a real daemon and a real HTTP fake of the OpenAI and Gemini APIs (127.0.0.1 only).
@@ -46,7 +46,10 @@ function openaiConfig(extra: { remote?: Record<string, unknown>; embedding?: Rec
 async function cli(args: string[], dir: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let result: { code: number; stdout: string; stderr: string };
   try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { env: { ...process.env, SMART_ROUTERD_STATE_DIR: dir, ...env }, timeout: 120_000 });
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], {
+      env: { ...process.env, SMART_ROUTERD_STATE_DIR: dir, ...env },
+      timeout: 120_000,
+    });
     result = { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -86,8 +89,12 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-beforeAll(async () => { fake = await startFakeEmbeddings({ key: FAKE_KEY }); });
-beforeEach(() => { fake.setDefault({ kind: 'ok' }); });
+beforeAll(async () => {
+  fake = await startFakeEmbeddings({ key: FAKE_KEY });
+});
+beforeEach(() => {
+  fake.setDefault({ kind: 'ok' });
+});
 afterAll(async () => {
   for (const d of daemons) {
     await d.stop();
@@ -125,7 +132,9 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
     fake.setDefault({ kind: 'status', status: 503 });
     const failed = await cli(['dna', 'build', '--json'], dir);
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/answered HTTP 503: fake error 503\n {2}embeddings done so far are kept in .*\.vctr\.partial; run `smart-routerd dna build` again to resume/);
+    expect(failed.stderr).toMatch(
+      /answered HTTP 503: fake error 503\n {2}embeddings done so far are kept in .*\.vctr\.partial; run `smart-routerd dna build` again to resume/,
+    );
     fake.setDefault({ kind: 'ok' });
     const resumed = await cli(['dna', 'build', '--json'], dir);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -139,10 +148,15 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
     const r = await status(client);
     expect(r.phase).toBe('ready');
     expect(r.dna.path).toBe(dnaFile);
-    expect(r.embedding).toMatchObject({ provider: 'openai', model: 'text-embedding-3-small', dims: DIMS, health: { ok: true, apiKey: 'set', baseUrl: fake.openaiBaseUrl, breaker: { state: 'closed' } } });
+    expect(r.embedding).toMatchObject({
+      provider: 'openai',
+      model: 'text-embedding-3-small',
+      dims: DIMS,
+      health: { ok: true, apiKey: 'set', baseUrl: fake.openaiBaseUrl, breaker: { state: 'closed' } },
+    });
     expect(r.fallback).toMatchObject({ mode: 'local', space: expect.stringMatching(/^local\//) });
     expect(r.dnaBuild).toBeNull();
-    const text = await cli(['status', '--url', `ws://127.0.0.1:${(await startedPort(builtDir))}`, '--token', 'test-token-0123456789'], builtDir);
+    const text = await cli(['status', '--url', `ws://127.0.0.1:${await startedPort(builtDir)}`, '--token', 'test-token-0123456789'], builtDir);
     expect(text.stdout).toMatch(/provider: {3}healthy at http:\/\/127\.0\.0\.1:\d+\/v1; API key set/);
     expect(text.stdout).toMatch(/breaker: {4}closed/);
     const view = await client.request<{ config: { memorySearch: { remote: { apiKey: string } } } }>('config.get', {});
@@ -160,7 +174,10 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
       [{ kind: 'ok', delayMs: 3000 }, /SRD_ERR_EMBED_TIMEOUT/],
       [{ kind: 'status', status: 429, headers: { 'retry-after': '0.05' } }, /SRD_ERR_EMBED_RATE_LIMITED/],
       [{ kind: 'status', status: 500 }, /SRD_ERR_EMBED_FAILED: .*HTTP 500/],
-      [{ kind: 'status', status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${FAKE_KEY}` } }) }, /SRD_ERR_EMBED_AUTH: .*\[redacted\]/],
+      [
+        { kind: 'status', status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${FAKE_KEY}` } }) },
+        /SRD_ERR_EMBED_AUTH: .*\[redacted\]/,
+      ],
       [{ kind: 'malformed' }, /SRD_ERR_EMBED_BAD_RESPONSE: .*not JSON/],
       [{ kind: 'ok', dims: 16 }, /SRD_ERR_EMBED_BAD_RESPONSE: .*got 16 dimensions, expected 32/],
       [{ kind: 'destroy' }, /SRD_ERR_EMBED_FAILED: .*cannot reach/],
@@ -187,7 +204,9 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
     expect(first.source).toBe('local-dna');
     await route(client, 'second message while down');
     const fast = await route(client, 'Write a Python function that merges two sorted lists');
-    expect(fast.reasoning).toMatch(/embedding failed \(SRD_ERR_EMBED_UNAVAILABLE: openai\/text-embedding-3-small: circuit open after 2 consecutive failure\(s\)/);
+    expect(fast.reasoning).toMatch(
+      /embedding failed \(SRD_ERR_EMBED_UNAVAILABLE: openai\/text-embedding-3-small: circuit open after 2 consecutive failure\(s\)/,
+    );
     expect(fast.latencyMs).toBeLessThan(50);
     const r = await status(client);
     expect(r.embedding.health).toMatchObject({ ok: false, breaker: { state: 'open', opens: 1 }, lastError: { code: 'SRD_ERR_EMBED_FAILED' } });
@@ -195,11 +214,15 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
     const http = await import('node:http');
     const revived = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (d) => { body += d; });
+      req.on('data', (d) => {
+        body += d;
+      });
       req.on('end', () => {
         const input = JSON.parse(body).input as string[];
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ data: input.map((_, index) => ({ index, embedding: Array.from({ length: DIMS }, (_, i) => (i === index % DIMS ? 1 : 0.1)) })) }));
+        res.end(
+          JSON.stringify({ data: input.map((_, index) => ({ index, embedding: Array.from({ length: DIMS }, (_, i) => (i === index % DIMS ? 1 : 0.1)) })) }),
+        );
       });
     });
     await new Promise<void>((resolve) => revived.listen(port, '127.0.0.1', resolve));
@@ -221,7 +244,9 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
     const { daemon, client } = await start(dir);
     const during = await route(client, 'Write a Python function that merges two sorted lists');
     expect(during.source).toBe('local-dna');
-    expect(during.reasoning).toMatch(/^DNA for openai\/text-embedding-3-small\/32 is being built( \(\d+% of the seed embedded\))?; local fallback embedder: DNA intent/);
+    expect(during.reasoning).toMatch(
+      /^DNA for openai\/text-embedding-3-small\/32 is being built( \(\d+% of the seed embedded\))?; local fallback embedder: DNA intent/,
+    );
     const building = await status(client);
     expect(building).toMatchObject({ phase: 'ready', dna: null, dnaBuild: { state: 'building', space: 'openai/text-embedding-3-small/32' } });
 
@@ -233,10 +258,13 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
 
     // Switch to Gemini (same fake server) and reload: a new space, a new DNA file, the old one untouched.
     fake.setDefault({ kind: 'ok' });
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({
-      ...openaiConfig(),
-      memorySearch: { provider: 'gemini', model: 'gemini-embedding-001', remote: { apiKey: FAKE_KEY, baseUrl: fake.geminiBaseUrl, batchSize: 100 } },
-    }));
+    writeFileSync(
+      path.join(dir, 'config.json'),
+      JSON.stringify({
+        ...openaiConfig(),
+        memorySearch: { provider: 'gemini', model: 'gemini-embedding-001', remote: { apiKey: FAKE_KEY, baseUrl: fake.geminiBaseUrl, batchSize: 100 } },
+      }),
+    );
     expect(await client.request('router.reload', {})).toEqual({ reloaded: true });
     const switched = await status(client);
     expect(switched.embedding).toMatchObject({ provider: 'gemini', model: 'gemini-embedding-001', dims: DIMS });

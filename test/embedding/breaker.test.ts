@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type BreakerState } from '../../src/embedding/index.js';
+import { type BreakerState, CircuitBreaker } from '../../src/embedding/index.js';
 
 function breaker(threshold = 3, cooldownMs = 1000) {
   let now = 1_000_000;
   const changes: Array<[BreakerState, BreakerState]> = [];
   const b = new CircuitBreaker({ failureThreshold: threshold, cooldownMs, now: () => now, onChange: (from, to) => changes.push([from, to]) });
-  return { b, changes, advance: (ms: number) => { now += ms; } };
+  return {
+    b,
+    changes,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('CircuitBreaker', () => {
@@ -43,7 +49,13 @@ describe('CircuitBreaker', () => {
     expect(b.admit()).toBeNull();
     b.success();
     expect(b.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0, reason: null });
-    expect(changes).toEqual([['closed', 'open'], ['open', 'half-open'], ['half-open', 'open'], ['open', 'half-open'], ['half-open', 'closed']]);
+    expect(changes).toEqual([
+      ['closed', 'open'],
+      ['open', 'half-open'],
+      ['half-open', 'open'],
+      ['open', 'half-open'],
+      ['half-open', 'closed'],
+    ]);
   });
 
   it('holds the circuit open for a Retry-After even below the threshold, then closes (no probe verdict needed)', () => {

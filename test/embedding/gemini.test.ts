@@ -6,7 +6,16 @@ import { FAKE_KEY } from '../helpers/secrets.js';
 const { server, track, failure } = fakeEmbeddingSuite();
 
 function embedder(overrides: Partial<RemoteEmbedderOptions> = {}): GeminiEmbedder {
-  return track(new GeminiEmbedder({ ...TEST_REMOTE_OPTIONS, provider: 'gemini', model: 'gemini-embedding-001', baseUrl: server().geminiBaseUrl, batchSize: 250, ...overrides }));
+  return track(
+    new GeminiEmbedder({
+      ...TEST_REMOTE_OPTIONS,
+      provider: 'gemini',
+      model: 'gemini-embedding-001',
+      baseUrl: server().geminiBaseUrl,
+      batchSize: 250,
+      ...overrides,
+    }),
+  );
 }
 
 describe('GeminiEmbedder against a Gemini API server', () => {
@@ -18,7 +27,14 @@ describe('GeminiEmbedder against a Gemini API server', () => {
     expect(req!.path).not.toContain(FAKE_KEY);
     expect(req!.headers['x-goog-api-key']).toBe(FAKE_KEY);
     expect(req!.body).toEqual({
-      requests: [{ model: 'models/gemini-embedding-001', content: { parts: [{ text: '翻译成英文：今天天气很好' }] }, taskType: 'CLASSIFICATION', outputDimensionality: 64 }],
+      requests: [
+        {
+          model: 'models/gemini-embedding-001',
+          content: { parts: [{ text: '翻译成英文：今天天气很好' }] },
+          taskType: 'CLASSIFICATION',
+          outputDimensionality: 64,
+        },
+      ],
     });
   });
 
@@ -33,7 +49,7 @@ describe('GeminiEmbedder against a Gemini API server', () => {
     expect(server().requests.map((r) => r.inputs)).toEqual([100, 100, 30]);
   });
 
-  it('treats Gemini\'s 400 API_KEY_INVALID as an auth error: no retry, key scrubbed', async () => {
+  it("treats Gemini's 400 API_KEY_INVALID as an auth error: no retry, key scrubbed", async () => {
     const { err } = await failure(() => embedder({ apiKey: 'AIzaSyWRONGWRONGWRONGWRONGWRONGWRONG12' }).embed('x'));
     expect(err.code).toBe('SRD_ERR_EMBED_AUTH');
     expect(err.message).toContain('rejected the API key (HTTP 400: API key not valid: [redacted]. Please pass a valid API key.)');

@@ -7,7 +7,16 @@ import { FAKE_KEY } from '../helpers/secrets.js';
 const { server, track, failure, out } = fakeEmbeddingSuite();
 
 function embedder(overrides: Partial<RemoteEmbedderOptions> = {}): OpenAiEmbedder {
-  return track(new OpenAiEmbedder({ ...TEST_REMOTE_OPTIONS, provider: 'openai', model: 'text-embedding-3-small', baseUrl: server().openaiBaseUrl, batchSize: 32, ...overrides }));
+  return track(
+    new OpenAiEmbedder({
+      ...TEST_REMOTE_OPTIONS,
+      provider: 'openai',
+      model: 'text-embedding-3-small',
+      baseUrl: server().openaiBaseUrl,
+      batchSize: 32,
+      ...overrides,
+    }),
+  );
 }
 
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
@@ -68,7 +77,12 @@ describe('OpenAiEmbedder against an OpenAI-compatible server', () => {
   });
 
   it('fails fast on a 429 whose Retry-After exceeds the budget, and sends nothing more until it has passed', async () => {
-    server().script({ kind: 'status', status: 429, headers: { 'retry-after': '60' }, body: JSON.stringify({ error: { message: 'Rate limit reached for requests' } }) });
+    server().script({
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '60' },
+      body: JSON.stringify({ error: { message: 'Rate limit reached for requests' } }),
+    });
     const e = embedder({ timeoutMs: 1000 });
     const first = await failure(() => e.embed('busy'));
     expect(first.err.code).toBe('SRD_ERR_EMBED_RATE_LIMITED');
@@ -136,7 +150,9 @@ describe('OpenAiEmbedder against an OpenAI-compatible server', () => {
     const port = await refusedPort();
     const { err, ms } = await failure(() => embedder({ baseUrl: `http://127.0.0.1:${port}/v1`, timeoutMs: 500 }).embed('x'));
     expect(err.code).toBe('SRD_ERR_EMBED_FAILED');
-    expect(err.message).toBe(`openai/text-embedding-3-small: cannot reach http://127.0.0.1:${port}/v1/embeddings (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port})`);
+    expect(err.message).toBe(
+      `openai/text-embedding-3-small: cannot reach http://127.0.0.1:${port}/v1/embeddings (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
     expect(ms).toBeLessThan(500 + 250);
   });
 
@@ -149,7 +165,9 @@ describe('OpenAiEmbedder against an OpenAI-compatible server', () => {
     const sent = server().requests.length;
     const fast = await failure(() => e.embed('c'));
     expect(fast.err.code).toBe('SRD_ERR_EMBED_UNAVAILABLE');
-    expect(fast.err.message).toMatch(/^openai\/text-embedding-3-small: circuit open after 2 consecutive failure\(s\), next try in 1 s \(last: SRD_ERR_EMBED_FAILED: .*HTTP 500/);
+    expect(fast.err.message).toMatch(
+      /^openai\/text-embedding-3-small: circuit open after 2 consecutive failure\(s\), next try in 1 s \(last: SRD_ERR_EMBED_FAILED: .*HTTP 500/,
+    );
     expect(fast.ms).toBeLessThan(20);
     expect(server().requests.length).toBe(sent);
     server().setDefault({ kind: 'ok' });

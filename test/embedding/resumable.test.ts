@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAiEmbedder, ResumableBatchEmbedder, type BatchProgress } from '../../src/embedding/index.js';
-import { startFakeEmbeddings, type FakeEmbeddingServer } from '../helpers/fake-embeddings.js';
+import { type BatchProgress, OpenAiEmbedder, ResumableBatchEmbedder } from '../../src/embedding/index.js';
+import { type FakeEmbeddingServer, startFakeEmbeddings } from '../helpers/fake-embeddings.js';
 
 let fake: FakeEmbeddingServer;
 let dir: string;
@@ -11,17 +11,35 @@ const open: OpenAiEmbedder[] = [];
 
 const inner = (dims = 32) => {
   const e = new OpenAiEmbedder({
-    provider: 'custom', model: 'fake-embed', dims, baseUrl: fake.openaiBaseUrl, timeoutMs: 1000, maxRetries: 0, retryDelayMs: 10,
-    batchSize: 10, batchTimeoutMs: 2000, sendDimensions: true, breaker: { failureThreshold: 100, cooldownMs: 100 },
+    provider: 'custom',
+    model: 'fake-embed',
+    dims,
+    baseUrl: fake.openaiBaseUrl,
+    timeoutMs: 1000,
+    maxRetries: 0,
+    retryDelayMs: 10,
+    batchSize: 10,
+    batchTimeoutMs: 2000,
+    sendDimensions: true,
+    breaker: { failureThreshold: 100, cooldownMs: 100 },
   });
   open.push(e);
   return e;
 };
 const texts = Array.from({ length: 45 }, (_, i) => `seed utterance number ${i}`);
 
-beforeAll(async () => { fake = await startFakeEmbeddings(); });
-beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'srd-resume-')); fake.requests.length = 0; fake.setDefault({ kind: 'ok' }); });
-afterEach(async () => { rmSync(dir, { recursive: true, force: true }); await Promise.all(open.splice(0).map((e) => e.close())); });
+beforeAll(async () => {
+  fake = await startFakeEmbeddings();
+});
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'srd-resume-'));
+  fake.requests.length = 0;
+  fake.setDefault({ kind: 'ok' });
+});
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
 afterAll(() => fake.close());
 
 describe('ResumableBatchEmbedder', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 import { connectParams, openRaw, type RawSocket } from '../helpers/raw-socket.js';
 
 let daemon: RunningDaemon;
@@ -52,7 +52,16 @@ describe('handshake (OpenClaw protocol v4)', () => {
   it('accepts a probe client offering protocols 3–4 and negotiates 4', async () => {
     const sock = await openRaw(daemon.url);
     await sock.next((f) => f.event === 'connect.challenge');
-    sock.send({ type: 'req', id: 'p', method: 'connect', params: connectParams(daemon.token, { minProtocol: 3, maxProtocol: 4, client: { id: 'openclaw-probe', version: 'dev', platform: 'linux', mode: 'probe' } }) });
+    sock.send({
+      type: 'req',
+      id: 'p',
+      method: 'connect',
+      params: connectParams(daemon.token, {
+        minProtocol: 3,
+        maxProtocol: 4,
+        client: { id: 'openclaw-probe', version: 'dev', platform: 'linux', mode: 'probe' },
+      }),
+    });
     const res = await sock.next((f) => f.id === 'p');
     expect(res.ok).toBe(true);
     expect(res.payload.protocol).toBe(4);
@@ -88,7 +97,11 @@ describe('handshake (OpenClaw protocol v4)', () => {
     await sock.next((f) => f.event === 'connect.challenge');
     sock.send({ type: 'req', id: 'x', method: 'connect', params: connectParams(daemon.token, { minProtocol: 5, maxProtocol: 6 }) });
     const res = await sock.next((f) => f.id === 'x');
-    expect(res.error).toMatchObject({ code: 'INVALID_REQUEST', message: 'protocol mismatch', details: { code: 'PROTOCOL_MISMATCH', clientMinProtocol: 5, clientMaxProtocol: 6, expectedProtocol: 4 } });
+    expect(res.error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'protocol mismatch',
+      details: { code: 'PROTOCOL_MISMATCH', clientMinProtocol: 5, clientMaxProtocol: 6, expectedProtocol: 4 },
+    });
     expect(await sock.closed).toEqual({ code: 1002, reason: 'protocol mismatch' });
   });
 
@@ -187,9 +200,14 @@ describe('requests after connect', () => {
   it('answers the OpenClaw methods doctor and probe call', async () => {
     const { sock } = await connected(['operator.admin']);
     const methods: Array<[string, unknown]> = [
-      ['health', undefined], ['status', { includeChannelSummary: false }], ['system-presence', {}], ['config.get', {}],
-      ['channels.status', { probe: true, timeoutMs: 1000 }], ['diagnostics.stability', { type: 'telemetry.exporter', limit: 1000 }],
-      ['doctor.memory.status', { probe: false }], ['device.pair.list', {}],
+      ['health', undefined],
+      ['status', { includeChannelSummary: false }],
+      ['system-presence', {}],
+      ['config.get', {}],
+      ['channels.status', { probe: true, timeoutMs: 1000 }],
+      ['diagnostics.stability', { type: 'telemetry.exporter', limit: 1000 }],
+      ['doctor.memory.status', { probe: false }],
+      ['device.pair.list', {}],
     ];
     methods.forEach(([method, params], i) => sock.send({ type: 'req', id: `m${i}`, method, ...(params === undefined ? {} : { params }) }));
     const res = await Promise.all(methods.map((_, i) => sock.next((f) => f.id === `m${i}`)));
@@ -211,7 +229,10 @@ describe('requests after connect', () => {
 describe('HTTP health routes on the same port', () => {
   it('answers /healthz, /readyz and /startupz with 200 once ready, and 404 elsewhere', async () => {
     const base = `http://127.0.0.1:${daemon.port}`;
-    const get = async (p: string) => { const r = await fetch(base + p); return { status: r.status, body: await r.json() as Record<string, unknown> }; };
+    const get = async (p: string) => {
+      const r = await fetch(base + p);
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
     expect(await get('/healthz')).toEqual({ status: 200, body: { ok: true, status: 'live' } });
     expect(await get('/readyz')).toEqual({ status: 200, body: { ok: true, status: 'ready' } });
     expect(await get('/startupz')).toEqual({ status: 200, body: { ok: true, status: 'started' } });

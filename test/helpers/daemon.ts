@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GatewayClient, type ClientOptions } from '../../src/gateway/index.js';
+import { type ClientOptions, GatewayClient } from '../../src/gateway/index.js';
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -70,10 +70,23 @@ export async function startDaemon(options: StartOptions = {}): Promise<RunningDa
         resolve(JSON.parse(line).url as string);
       }
     };
-    let buf = { out: '', err: '' };
-    proc.stdout!.on('data', (d: Buffer) => { buf.out += d.toString(); const parts = buf.out.split('\n'); buf.out = parts.pop()!; parts.forEach(onLine); });
-    proc.stderr!.on('data', (d: Buffer) => { buf.err += d.toString(); const parts = buf.err.split('\n'); buf.err = parts.pop()!; parts.forEach(onLine); });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`daemon exited with ${code} before ready:\n${lines.join('\n')}${buf.out}${buf.err}`)); });
+    const buf = { out: '', err: '' };
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf.out += d.toString();
+      const parts = buf.out.split('\n');
+      buf.out = parts.pop()!;
+      parts.forEach(onLine);
+    });
+    proc.stderr!.on('data', (d: Buffer) => {
+      buf.err += d.toString();
+      const parts = buf.err.split('\n');
+      buf.err = parts.pop()!;
+      parts.forEach(onLine);
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with ${code} before ready:\n${lines.join('\n')}${buf.out}${buf.err}`));
+    });
   });
   const url = await ready;
   const port = Number(new URL(url).port);

@@ -80,10 +80,16 @@ export async function startFakeEmbeddings(options: FakeOptions = {}): Promise<Fa
   const server = http.createServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
-    req.on('data', (d: string) => { raw += d; });
+    req.on('data', (d: string) => {
+      raw += d;
+    });
     req.on('end', () => {
       let body: Record<string, unknown> = {};
-      try { body = JSON.parse(raw || '{}'); } catch { /* leave empty */ }
+      try {
+        body = JSON.parse(raw || '{}');
+      } catch {
+        /* leave empty */
+      }
       const url = req.url ?? '';
       const gemini = url.startsWith('/v1beta/models/') && url.endsWith(':batchEmbedContents');
       const openai = url === '/v1/embeddings';
@@ -100,13 +106,27 @@ export async function startFakeEmbeddings(options: FakeOptions = {}): Promise<Fa
         const given = gemini ? String(req.headers['x-goog-api-key'] ?? '') : String(req.headers.authorization ?? '').replace(/^Bearer /, '');
         if (given !== options.key) {
           // Real providers quote the key back (OpenAI masks it; proxies may not): the client must scrub it.
-          if (gemini) return send(400, JSON.stringify({ error: { code: 400, message: `API key not valid: ${given}. Please pass a valid API key.`, status: 'INVALID_ARGUMENT', details: [{ reason: 'API_KEY_INVALID' }] } }));
-          return send(401, JSON.stringify({ error: { message: `Incorrect API key provided: ${given}.`, type: 'invalid_request_error', code: 'invalid_api_key' } }));
+          if (gemini)
+            return send(
+              400,
+              JSON.stringify({
+                error: {
+                  code: 400,
+                  message: `API key not valid: ${given}. Please pass a valid API key.`,
+                  status: 'INVALID_ARGUMENT',
+                  details: [{ reason: 'API_KEY_INVALID' }],
+                },
+              }),
+            );
+          return send(
+            401,
+            JSON.stringify({ error: { message: `Incorrect API key provided: ${given}.`, type: 'invalid_request_error', code: 'invalid_api_key' } }),
+          );
         }
       }
       const b = queue.shift() ?? fallback;
       const requested = gemini
-        ? ((body.requests as Array<{ outputDimensionality?: number }>)?.[0]?.outputDimensionality)
+        ? (body.requests as Array<{ outputDimensionality?: number }>)?.[0]?.outputDimensionality
         : (body.dimensions as number | undefined);
       switch (b.kind) {
         case 'stall':
@@ -123,15 +143,26 @@ export async function startFakeEmbeddings(options: FakeOptions = {}): Promise<Fa
           const dims = requested ?? nativeDims;
           const vec = fakeVector(texts[0] ?? '', dims);
           vec[1] = 1e39;
-          return send(200, gemini ? JSON.stringify({ embeddings: texts.map(() => ({ values: vec })) }) : JSON.stringify({ data: texts.map((_, index) => ({ index, embedding: vec })) }));
+          return send(
+            200,
+            gemini
+              ? JSON.stringify({ embeddings: texts.map(() => ({ values: vec })) })
+              : JSON.stringify({ data: texts.map((_, index) => ({ index, embedding: vec })) }),
+          );
         }
         case 'ok': {
           const dims = b.dims ?? requested ?? nativeDims;
           const payload = gemini
             ? JSON.stringify({ embeddings: texts.map((t) => ({ values: fakeVector(t, dims) })) })
-            // Reversed order with explicit indexes: the client must place vectors by index.
-            : JSON.stringify({ object: 'list', model: body.model, data: texts.map((t, index) => ({ object: 'embedding', index, embedding: fakeVector(t, dims) })).reverse() });
-          const reply = () => { if (!res.destroyed) send(200, payload); };
+            : // Reversed order with explicit indexes: the client must place vectors by index.
+              JSON.stringify({
+                object: 'list',
+                model: body.model,
+                data: texts.map((t, index) => ({ object: 'embedding', index, embedding: fakeVector(t, dims) })).reverse(),
+              });
+          const reply = () => {
+            if (!res.destroyed) send(200, payload);
+          };
           if (b.delayMs) setTimeout(reply, b.delayMs);
           else reply();
           return;
@@ -148,8 +179,12 @@ export async function startFakeEmbeddings(options: FakeOptions = {}): Promise<Fa
     openaiBaseUrl: `${origin}/v1`,
     geminiBaseUrl: `${origin}/v1beta`,
     requests,
-    script: (...b) => { queue.push(...b); },
-    setDefault: (b) => { fallback = b; },
+    script: (...b) => {
+      queue.push(...b);
+    },
+    setDefault: (b) => {
+      fallback = b;
+    },
     close: async () => {
       for (const res of stalled) res.destroy();
       server.closeAllConnections();

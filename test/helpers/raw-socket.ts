@@ -21,7 +21,11 @@ export function openRaw(url: string): Promise<RawSocket> {
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Record<string, any>;
       frames.push(frame);
-      for (const w of [...waiters]) if (w.pred(frame)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(frame); }
+      for (const w of [...waiters])
+        if (w.pred(frame)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(frame);
+        }
     });
     ws.once('error', reject);
     ws.once('open', () =>
@@ -35,7 +39,13 @@ export function openRaw(url: string): Promise<RawSocket> {
           if (seen) return Promise.resolve(seen);
           return new Promise((res, rej) => {
             const t = setTimeout(() => rej(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames)}`)), timeoutMs);
-            waiters.push({ pred, resolve: (f) => { clearTimeout(t); res(f); } });
+            waiters.push({
+              pred,
+              resolve: (f) => {
+                clearTimeout(t);
+                res(f);
+              },
+            });
           });
         },
       }),

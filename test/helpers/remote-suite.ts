@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { RemoteEmbedderOptions } from '../../src/embedding/index.js';
 import type { SrdError } from '../../src/errors.js';
-import { startFakeEmbeddings, type FakeEmbeddingServer } from './fake-embeddings.js';
+import { type FakeEmbeddingServer, startFakeEmbeddings } from './fake-embeddings.js';
 import { FAKE_KEY, OutputCollector } from './secrets.js';
 
 /** Options every remote embedder under test shares: 64 dims, the fake key, quick retries and timeouts. */
@@ -32,9 +32,16 @@ export function fakeEmbeddingSuite(): {
   let fake: FakeEmbeddingServer;
   const out = new OutputCollector();
   const open: Array<{ close(): Promise<void> }> = [];
-  beforeAll(async () => { fake = await startFakeEmbeddings({ key: FAKE_KEY }); });
-  beforeEach(() => { fake.requests.length = 0; fake.setDefault({ kind: 'ok' }); });
-  afterEach(async () => { await Promise.all(open.splice(0).map((e) => e.close())); });
+  beforeAll(async () => {
+    fake = await startFakeEmbeddings({ key: FAKE_KEY });
+  });
+  beforeEach(() => {
+    fake.requests.length = 0;
+    fake.setDefault({ kind: 'ok' });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((e) => e.close()));
+  });
   afterAll(async () => {
     await fake.close();
     out.expectNoSecret();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitTemperature, scoreClasses, toSparse, trainRows, type SparseVector } from '../../src/intent-model/dna-train.js';
-import { intentScores, type DnaModel } from '../../src/intent-model/index.js';
+import { fitTemperature, type SparseVector, scoreClasses, toSparse, trainRows } from '../../src/intent-model/dna-train.js';
+import { type DnaModel, intentScores } from '../../src/intent-model/index.js';
 
 const DIMS = 64;
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../dist/config/index.js';
-import { LocalEmbedder, LOCAL_MODEL } from '../../dist/embedding/index.js';
-import { Router, matchPrefix, type Intent, type LearningEvent, type Tier } from '../../dist/routing/index.js';
-import { dnaFileName, readDnaFile, readSeed, type DnaModel } from '../../dist/intent-model/index.js';
+import { LOCAL_MODEL, LocalEmbedder } from '../../dist/embedding/index.js';
+import { type DnaModel, dnaFileName, readDnaFile, readSeed } from '../../dist/intent-model/index.js';
 import { KernelPool } from '../../dist/kernel/index.js';
+import { type Intent, type LearningEvent, matchPrefix, Router, type Tier } from '../../dist/routing/index.js';
 import { ROOT } from '../helpers/daemon.js';
 
 // Routing quality that must not regress (issue 3), through the real Router, the built DNA
@@ -65,7 +65,14 @@ const HARD_CASES: Array<{ intent: Intent; text: string }> = [
   { intent: 'WRITE', text: '给竹制牙刷写一段商品描述' },
 ];
 
-const TIER_OF: Record<Intent, Tier> = { CHAT: 'lightweight', FACT: 'lightweight', TRANS: 'lightweight', WRITE: 'lightweight', CODE: 'flagship', REASON: 'flagship' };
+const TIER_OF: Record<Intent, Tier> = {
+  CHAT: 'lightweight',
+  FACT: 'lightweight',
+  TRANS: 'lightweight',
+  WRITE: 'lightweight',
+  CODE: 'flagship',
+  REASON: 'flagship',
+};
 
 const embedder = new LocalEmbedder();
 const learned: LearningEvent[] = [];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KernelPool, scanWork, INLINE_SCAN_WORK } from '../../dist/kernel/index.js';
+import { INLINE_SCAN_WORK, KernelPool, scanWork } from '../../dist/kernel/index.js';
 import { PatchIndex } from '../../dist/memory/index.js';
 import { ROOT } from '../helpers/daemon.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -41,7 +41,16 @@ function sparseQuery(dims: number, nonZero: number, seed: number): Float32Array 
   return q;
 }
 
-const SHAPES: Array<[number, number]> = [[0, 16], [1, 1], [1, 7], [3, 5], [17, 13], [64, 1024], [257, 1023], [100, 1030]];
+const SHAPES: Array<[number, number]> = [
+  [0, 16],
+  [1, 1],
+  [1, 7],
+  [3, 5],
+  [17, 13],
+  [64, 1024],
+  [257, 1023],
+  [100, 1030],
+];
 
 for (const build of ['simd', 'scalar'] as const) {
   describe(`${build} kernel`, () => {
@@ -54,7 +63,11 @@ for (const build of ['simd', 'scalar'] as const) {
     const memory = new WebAssembly.Memory({ initial: 256, maximum: 1024, shared: true });
     const file = path.join(ROOT, 'build', build === 'simd' ? 'kernel.wasm' : 'kernel-scalar.wasm');
     const kernel = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { memory } }).exports as unknown as Exports;
-    const Q = 65536, M = Q + 8192, OUT = 8 * 1024 * 1024, IDX = OUT + 2 * 1024 * 1024, SC = IDX + 4096;
+    const Q = 65536,
+      M = Q + 8192,
+      OUT = 8 * 1024 * 1024,
+      IDX = OUT + 2 * 1024 * 1024,
+      SC = IDX + 4096;
 
     it.each(SHAPES)('equals a scalar reference within 1e-5 for %i rows × %i dims', (rows, dims) => {
       const q = randomMatrix(1, dims, dims);
@@ -68,21 +81,24 @@ for (const build of ['simd', 'scalar'] as const) {
       got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
     });
 
-    it.each([...SHAPES, [4100, 9], [2049, 64]] as Array<[number, number]>)('column-major scores equal the reference within 1e-5 for %i rows × %i dims (dense and sparse queries)', (rows, dims) => {
-      const stride = rows + 3;
-      const m = randomMatrix(rows, dims, rows * 17 + dims);
-      new Float32Array(memory.buffer, M, stride * dims).set(columnMajor(m, rows, dims, stride));
-      for (const q of [randomMatrix(1, dims, dims + 1), sparseQuery(dims, Math.max(1, dims >> 3), dims + 2)]) {
-        new Float32Array(memory.buffer, Q, dims).set(q);
-        new Float32Array(memory.buffer, OUT, rows + 8).fill(Number.NaN);
-        kernel.scoresColumns(Q, M, rows, dims, stride, OUT);
-        const got = Array.from(new Float32Array(memory.buffer, OUT, rows));
-        const want = reference(q, m, rows, dims);
-        got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
-        // Nothing past `rows` is written.
-        expect(new Float32Array(memory.buffer, OUT + rows * 4, 1)[0]).toBeNaN();
-      }
-    });
+    it.each([...SHAPES, [4100, 9], [2049, 64]] as Array<[number, number]>)(
+      'column-major scores equal the reference within 1e-5 for %i rows × %i dims (dense and sparse queries)',
+      (rows, dims) => {
+        const stride = rows + 3;
+        const m = randomMatrix(rows, dims, rows * 17 + dims);
+        new Float32Array(memory.buffer, M, stride * dims).set(columnMajor(m, rows, dims, stride));
+        for (const q of [randomMatrix(1, dims, dims + 1), sparseQuery(dims, Math.max(1, dims >> 3), dims + 2)]) {
+          new Float32Array(memory.buffer, Q, dims).set(q);
+          new Float32Array(memory.buffer, OUT, rows + 8).fill(Number.NaN);
+          kernel.scoresColumns(Q, M, rows, dims, stride, OUT);
+          const got = Array.from(new Float32Array(memory.buffer, OUT, rows));
+          const want = reference(q, m, rows, dims);
+          got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
+          // Nothing past `rows` is written.
+          expect(new Float32Array(memory.buffer, OUT + rows * 4, 1)[0]).toBeNaN();
+        }
+      },
+    );
 
     it.each(SHAPES)('top-k and the fused search return the k best rows in order for %i × %i', (rows, dims) => {
       const q = randomMatrix(1, dims, 7);
@@ -90,7 +106,10 @@ for (const build of ['simd', 'scalar'] as const) {
       new Float32Array(memory.buffer, Q, dims).set(q);
       new Float32Array(memory.buffer, M, rows * dims).set(m);
       const k = Math.min(5, rows);
-      const want = reference(q, m, rows, dims).map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, k);
+      const want = reference(q, m, rows, dims)
+        .map((s, i) => ({ s, i }))
+        .sort((a, b) => b.s - a.s || a.i - b.i)
+        .slice(0, k);
       const n = kernel.search(Q, M, rows, dims, 5, IDX, SC);
       expect(n).toBe(k);
       expect(Array.from(new Int32Array(memory.buffer, IDX, n))).toEqual(want.map((w) => w.i));
@@ -104,11 +123,16 @@ for (const build of ['simd', 'scalar'] as const) {
 
 describe('KernelPool (Piscina workers on one shared memory)', () => {
   let pool: KernelPool;
-  beforeAll(() => { pool = new KernelPool({ minThreads: 2, maxThreads: 2 }); });
-  afterAll(async () => { await pool.close(); });
+  beforeAll(() => {
+    pool = new KernelPool({ minThreads: 2, maxThreads: 2 });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
 
   it('scores a resident matrix in workers exactly like the reference', async () => {
-    const rows = 300, dims = 1024;
+    const rows = 300,
+      dims = 1024;
     const m = randomMatrix(rows, dims, 5);
     const region = pool.load(m, rows, dims);
     expect(region.offset % 64).toBe(0);
@@ -116,12 +140,17 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     const res = await pool.scan(q, region, 3, true);
     const want = reference(q, m, rows, dims);
     Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-4));
-    const best = want.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s).slice(0, 3).map((x) => x.i);
+    const best = want
+      .map((s, i) => ({ s, i }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, 3)
+      .map((x) => x.i);
     expect(Array.from(res.ids)).toEqual(best);
   });
 
   it('serves many concurrent scans from both workers against the same resident matrix', async () => {
-    const rows = 50, dims = 33;
+    const rows = 50,
+      dims = 33;
     const m = randomMatrix(rows, dims, 9);
     const region = pool.load(m, rows, dims);
     const queries = Array.from({ length: 64 }, (_, i) => randomMatrix(1, dims, 100 + i));
@@ -134,7 +163,8 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
   });
 
   it('gives the same answer inline (tiny scans) as in a worker', async () => {
-    const rows = 6, dims = 1024;
+    const rows = 6,
+      dims = 1024;
     const m = randomMatrix(rows, dims, 21);
     const region = pool.load(m, rows, dims);
     const q = randomMatrix(1, dims, 22);
@@ -147,7 +177,8 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
   it('splits a large scan by row range across both workers and merges exactly what one worker finds', async () => {
     const split = new KernelPool({ minThreads: 2, maxThreads: 2, splitScanFloats: 1 });
     try {
-      const rows = 4001, dims = 77; // above INLINE_SCAN_WORK, so it goes to the workers
+      const rows = 4001,
+        dims = 77; // above INLINE_SCAN_WORK, so it goes to the workers
       const m = randomMatrix(rows, dims, 31);
       const region = split.load(m, rows, dims);
       const q = randomMatrix(1, dims, 32);
@@ -166,7 +197,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
   it('scans a column-major matrix inline for a sparse query and in workers (one or split) for a dense one, with the same answers', async () => {
     const split = new KernelPool({ minThreads: 2, maxThreads: 2, splitScanFloats: 1 });
     try {
-      const rows = 1500, dims = 1024, stride = 2048;
+      const rows = 1500,
+        dims = 1024,
+        stride = 2048;
       const m = randomMatrix(rows, dims, 41);
       const base = split.load(columnMajor(m, rows, dims, stride), stride, dims);
       const region = { ...base, rows, columnStride: stride };
@@ -174,8 +207,14 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
       const dense = randomMatrix(1, dims, 43);
       expect(scanWork(sparse, region)).toBeLessThanOrEqual(INLINE_SCAN_WORK);
       expect(scanWork(dense, region)).toBeGreaterThan(INLINE_SCAN_WORK);
-      for (const [q, tasks] of [[sparse, 0], [dense, 2]] as const) {
-        const want = reference(q, m, rows, dims).map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).slice(0, 5);
+      for (const [q, tasks] of [
+        [sparse, 0],
+        [dense, 2],
+      ] as const) {
+        const want = reference(q, m, rows, dims)
+          .map((s, i) => ({ s, i }))
+          .sort((a, b) => b.s - a.s || a.i - b.i)
+          .slice(0, 5);
         const before = split.completedTasks;
         const res = await split.scan(q, region, 5, true);
         expect(split.completedTasks - before).toBe(tasks);
@@ -190,7 +229,8 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
   });
 
   it('loadColumns (the DNA layout) scores like the row-major load, for sparse and dense queries', async () => {
-    const rows = 48, dims = 1024;
+    const rows = 48,
+      dims = 1024;
     const m = randomMatrix(rows, dims, 61);
     const byRows = pool.load(m, rows, dims);
     const byColumns = pool.loadColumns(m, rows, dims);

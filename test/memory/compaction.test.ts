@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NewPatch } from '../../src/memory/index.js';
-import { add, axis, Clock, cosine, DAY, journalPath, mixedEvent, near, padded, plain, randomUnit, rng, tierOf, unit, storeFixture } from './helpers.js';
+import { add, axis, Clock, cosine, DAY, journalPath, mixedEvent, near, padded, plain, randomUnit, rng, storeFixture, tierOf, unit } from './helpers.js';
 
 let dir: string;
 const openStore = storeFixture((d) => (dir = d));
@@ -84,7 +84,15 @@ describe('compaction merges near-duplicates', () => {
     await store.compact();
     const [m] = store.patches();
     // Members decayed to the newest timestamp: 0.4 · 0.5 = 0.2 and 0.3 → sum 0.5, cap = max w0 = 0.4.
-    expect(m).toMatchObject({ id: newest.id, timestamp: newest.timestamp, weight: 0.4, label: 'CODE', textHash: newest.textHash, origin: 'cli', tier: 'flagship' });
+    expect(m).toMatchObject({
+      id: newest.id,
+      timestamp: newest.timestamp,
+      weight: 0.4,
+      label: 'CODE',
+      textHash: newest.textHash,
+      origin: 'cli',
+      tier: 'flagship',
+    });
     const mean = unit(a.map((x, i) => 0.2 * x + 0.3 * b[i]!));
     expect(Array.from(m!.vector).map((x) => x.toFixed(6))).toEqual(Array.from(mean).map((x) => x.toFixed(6)));
     // Decays on from the newest member's timestamp: 7 days later.
@@ -121,7 +129,12 @@ describe('compaction durability', () => {
     const report = await compaction;
     expect(report.before).toBe(40);
     expect(report.after).toBeLessThanOrEqual(8);
-    expect(store.patches().slice(-2).map((p) => p.id)).toEqual(meanwhile.map((p) => p.id));
+    expect(
+      store
+        .patches()
+        .slice(-2)
+        .map((p) => p.id),
+    ).toEqual(meanwhile.map((p) => p.id));
     expect(fs.statSync(journalPath(dir)).size).toBe(2 * store.bytesPerRecord);
     expect(journalBefore).toBe(40 * store.bytesPerRecord);
     const live = store.patches().map(plain);
@@ -149,7 +162,13 @@ describe('compaction durability', () => {
 
   it('evicts the lowest decayed weights first and never the minRetention newest per tier', async () => {
     const clock = new Clock();
-    const store = await openStore({ now: clock.now, compactionThreshold: 20, enableCompaction: false, mergeThreshold: 0.99, timeDecay: { gamma: 0.95, halfLifeDays: 30, deathThreshold: 0.01, minRetention: 1 } });
+    const store = await openStore({
+      now: clock.now,
+      compactionThreshold: 20,
+      enableCompaction: false,
+      mergeThreshold: 0.99,
+      timeDecay: { gamma: 0.95, halfLifeDays: 30, deathThreshold: 0.01, minRetention: 1 },
+    });
     const all = [];
     for (let i = 0; i < 16; i++) all.push(await store.append(event(axis(16, i), { weight: 1 - i * 0.05 })));
     const light = await store.append(event(axis(16, 0), { tier: 'lightweight', weight: 0.02 }));
@@ -194,7 +213,9 @@ describe('bounded memory', () => {
     expect(sent).toBe(20_000);
     await store.settled();
     const stats = store.stats();
-    console.info(`20,000 events: ${stats.compactions} compactions, max live ${maxSize}, max journal ${maxJournal} bytes (bound ${journalBound}), final ${stats.patches}, last compaction ${stats.lastCompaction?.ms.toFixed(1)} ms`);
+    console.info(
+      `20,000 events: ${stats.compactions} compactions, max live ${maxSize}, max journal ${maxJournal} bytes (bound ${journalBound}), final ${stats.patches}, last compaction ${stats.lastCompaction?.ms.toFixed(1)} ms`,
+    );
     expect(settledSizes).toHaveLength(4);
     expect(Math.max(...settledSizes, stats.patches)).toBeLessThan(threshold);
     expect(maxSize).toBeLessThanOrEqual(2 * threshold); // the back-pressure bound
@@ -202,6 +223,8 @@ describe('bounded memory', () => {
     expect(stats.compactions).toBeGreaterThan(10);
     const live = store.patches().map(plain);
     await store.close();
-    expect((await openStore({ now: clock.now, compactionThreshold: threshold, space: { provider: 'local', model: 'local-hash-v1', dims } })).patches().map(plain)).toEqual(live);
+    expect(
+      (await openStore({ now: clock.now, compactionThreshold: threshold, space: { provider: 'local', model: 'local-hash-v1', dims } })).patches().map(plain),
+    ).toEqual(live);
   });
 });

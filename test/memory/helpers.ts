@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import type { EmbeddingSpace } from '../../src/embedding/types.js';
-import { MemoryStore, type MemoryOptions } from '../../src/memory/index.js';
+import { type MemoryOptions, MemoryStore } from '../../src/memory/index.js';
 
 /** Shared fixtures of the memory suites: temp dirs, a captured logger, an injected clock, vectors. */
 
@@ -56,7 +56,7 @@ export function randomUnit(random: () => number, dims: number): Float32Array {
 
 /** `base` plus noise of relative size `noise`, renormalised (cosine to base ≈ 1 − noise²/2·…). */
 export function near(base: Float32Array, random: () => number, noise = 0.05): Float32Array {
-  return unit(base.map((x) => x + (random() * 2 - 1) * noise / Math.sqrt(base.length) * 2));
+  return unit(base.map((x) => x + (((random() * 2 - 1) * noise) / Math.sqrt(base.length)) * 2));
 }
 
 /** One-hot unit vector along axis i (orthogonal for distinct i: cosine 0). */
@@ -107,7 +107,16 @@ export function snapshotPath(dir: string): string {
 }
 
 /** Comparable form of a patch (vector as raw bits, so -0 and NaN payloads count). */
-export function plain(p: { id: number; vector: Float32Array; tier: string; label: string | null; timestamp: number; weight: number; textHash: string; origin: string }) {
+export function plain(p: {
+  id: number;
+  vector: Float32Array;
+  tier: string;
+  label: string | null;
+  timestamp: number;
+  weight: number;
+  textHash: string;
+  origin: string;
+}) {
   return { id: p.id, vector: bits(p.vector), tier: p.tier, label: p.label, timestamp: p.timestamp, weight: p.weight, textHash: p.textHash, origin: p.origin };
 }
 

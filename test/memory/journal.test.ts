@@ -8,7 +8,17 @@ const SPACE = 'local/local-hash-v1/8';
 
 function patch(id: number, extra: Partial<Patch> = {}): Patch {
   const vector = Float32Array.from({ length: 8 }, (_, i) => Math.sin(id * 8 + i));
-  return { id, vector, tier: (['lightweight', 'flagship'] as const)[id % 2]!, label: ([null, 'CODE', 'CODE'] as const)[id % 3]!, timestamp: T0 + id * 1000.5, weight: 1 / id, textHash: hashText(`text ${id}`), origin: 'feedback', ...extra };
+  return {
+    id,
+    vector,
+    tier: (['lightweight', 'flagship'] as const)[id % 2]!,
+    label: ([null, 'CODE', 'CODE'] as const)[id % 3]!,
+    timestamp: T0 + id * 1000.5,
+    weight: 1 / id,
+    textHash: hashText(`text ${id}`),
+    origin: 'feedback',
+    ...extra,
+  };
 }
 
 function journal(n: number): { image: Buffer; frames: Buffer[] } {

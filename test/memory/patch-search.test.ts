@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../dist/memory/index.js';
-import { PatchSearch, PatchIndex } from '../../dist/memory/index.js';
 import { KernelPool } from '../../dist/kernel/index.js';
+import { MemoryStore, PatchIndex, PatchSearch } from '../../dist/memory/index.js';
 import { Clock, options, randomUnit, rng, unit } from './helpers.js';
 
 // Patch search against a real MemoryStore (journal in a temp dir, injected clock), the kernel's
@@ -41,7 +40,8 @@ describe('PatchSearch', () => {
       const random = rng(7);
       const query = randomUnit(random, DIMS);
       // 40 old lightweight corrections, all closer to the query than the fresh one.
-      for (let i = 0; i < 40; i++) await store.append({ vector: near(query, 0.05, random), tier: 'lightweight', label: null, text: `old ${i}`, origin: 'feedback' });
+      for (let i = 0; i < 40; i++)
+        await store.append({ vector: near(query, 0.05, random), tier: 'lightweight', label: null, text: `old ${i}`, origin: 'feedback' });
       clock.advance(300 * DAY); // weight 0.95^(300/30) ≈ 0.60 each
       const fresh = near(query, 0.45, random);
       await store.append({ vector: fresh, tier: 'flagship', label: 'CODE', text: 'fresh', origin: 'feedback' });
@@ -69,7 +69,8 @@ describe('PatchSearch', () => {
       const search = new PatchSearch(store, new PatchIndex(pool, DIMS), pool);
       const query = randomUnit(random, DIMS);
       expect(await search.best(query, 0.55)).toBeNull();
-      for (let i = 0; i < 100; i++) await store.append({ vector: randomUnit(random, DIMS), tier: 'lightweight', label: null, text: `n${i}`, origin: 'feedback' });
+      for (let i = 0; i < 100; i++)
+        await store.append({ vector: randomUnit(random, DIMS), tier: 'lightweight', label: null, text: `n${i}`, origin: 'feedback' });
       expect((await search.best(query, 0.55))!.score).toBeLessThan(0.55);
       await store.append({ vector: query, tier: 'flagship', label: null, text: 'this one', origin: 'prefix' });
       const hit = await search.best(query, 0.55);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isSrdError } from '../../src/errors.js';
 import type { NewPatch } from '../../src/memory/index.js';
 import { scanJournal } from '../../src/memory/journal.js';
-import { axis, captureLogger, ERROR, journalPath, open, plain, randomUnit, rng, snapshotPath, space, tierOf, WARN, storeFixture } from './helpers.js';
+import { axis, captureLogger, ERROR, journalPath, open, plain, randomUnit, rng, snapshotPath, space, storeFixture, tierOf, WARN } from './helpers.js';
 
 let dir: string;
 const openStore = storeFixture((d) => (dir = d));
@@ -39,7 +39,9 @@ describe('journal damage at start-up', () => {
     const warns = lines.filter((l) => l.level === WARN);
     expect(warns).toHaveLength(1);
     expect(warns[0]).toMatchObject({ code: 'SRD_ERR_MEMORY_JOURNAL_CORRUPT', offset: 4 * store.bytesPerRecord, bytes: store.bytesPerRecord - 7 });
-    expect(warns[0]!.msg).toMatch(/torn write.*the 4 record\(s\) before them and any after them are kept; the bytes were saved to .*user_memory\.journal\.corrupt-/);
+    expect(warns[0]!.msg).toMatch(
+      /torn write.*the 4 record\(s\) before them and any after them are kept; the bytes were saved to .*user_memory\.journal\.corrupt-/,
+    );
     const [saved] = sideFiles('corrupt');
     expect(fs.readFileSync(path.join(dir, saved!)).equals(full.subarray(4 * store.bytesPerRecord, full.length - 7))).toBe(true);
 
@@ -71,7 +73,9 @@ describe('journal damage at start-up', () => {
     const { logger, lines } = captureLogger();
     const store = await openStore({ logger });
     expect(store.patches().map(plain)).toEqual(acked.slice(0, 3).map(plain));
-    expect(lines.filter((l) => l.level === WARN)).toMatchObject([{ code: 'SRD_ERR_MEMORY_JOURNAL_CORRUPT', reason: expect.stringMatching(/^CRC-32 mismatch/) }]);
+    expect(lines.filter((l) => l.level === WARN)).toMatchObject([
+      { code: 'SRD_ERR_MEMORY_JOURNAL_CORRUPT', reason: expect.stringMatching(/^CRC-32 mismatch/) },
+    ]);
   });
 
   it('skips a damaged record in the middle without losing the records after it', async () => {
@@ -99,7 +103,9 @@ describe('journal damage at start-up', () => {
     expect(store.size).toBe(0);
     const warns = lines.filter((l) => l.level === WARN);
     expect(warns.map((l) => l.code)).toEqual(['SRD_ERR_MEMORY_SPACE_MISMATCH']);
-    expect(warns[0]!.msg).toMatch(/2 record\(s\) from embedding space local\/other-model\/16 \(configured: local\/local-hash-v1\/16\) were not loaded, never mixed/);
+    expect(warns[0]!.msg).toMatch(
+      /2 record\(s\) from embedding space local\/other-model\/16 \(configured: local\/local-hash-v1\/16\) were not loaded, never mixed/,
+    );
     const [foreign] = sideFiles('foreign');
     const saved = scanJournal(fs.readFileSync(path.join(dir, foreign!)));
     expect(saved.records.map((r) => [r.patch.id, r.spaceId])).toEqual([
@@ -118,11 +124,10 @@ describe('journal damage at start-up', () => {
     const store = await openStore({ logger });
     expect(store.patches().map(plain)).toEqual(acked.map(plain));
     expect(lines.filter((l) => l.level === WARN).map((l) => l.reason)).toEqual([
-      'record id 1 is not above the previous record\'s',
-      'record id 2 is not above the previous record\'s',
+      "record id 1 is not above the previous record's",
+      "record id 2 is not above the previous record's",
     ]);
   });
-
 });
 
 describe('snapshot damage at start-up', () => {
@@ -132,7 +137,10 @@ describe('snapshot damage at start-up', () => {
     for (let i = 0; i < 3; i++) await store.append(event(i, { vector: randomUnit(random, 16) }));
     await store.compact();
     const tail = [await store.append(event(5)), await store.append(event(6))];
-    const folded = store.patches().slice(0, 3).map((p) => p.id);
+    const folded = store
+      .patches()
+      .slice(0, 3)
+      .map((p) => p.id);
     await store.close();
     return { folded, tail: tail.map((p) => p.id) };
   }
@@ -154,7 +162,9 @@ describe('snapshot damage at start-up', () => {
     const errors = lines.filter((l) => l.level === ERROR);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: 'SRD_ERR_VCTR_CRC_MISMATCH', path: file, movedTo: path.join(dir, aside[0]!) });
-    expect(errors[0]!.msg).toMatch(/^user memory snapshot .*user_memory\.vctr is unusable \(.*CRC-32 mismatch.*\); moved aside to .*corrupt-.* \(not deleted\); starting from the journal alone/);
+    expect(errors[0]!.msg).toMatch(
+      /^user memory snapshot .*user_memory\.vctr is unusable \(.*CRC-32 mismatch.*\); moved aside to .*corrupt-.* \(not deleted\); starting from the journal alone/,
+    );
   });
 
   it('moves aside a snapshot of another embedding space instead of mixing it in', async () => {

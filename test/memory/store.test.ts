@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSrdError } from '../../src/errors.js';
 import { hashText, MemoryStore, type NewPatch } from '../../src/memory/index.js';
-import { axis, bits, Clock, journalPath, open, options, plain, randomUnit, rng, snapshotPath, space, T0, tierOf, storeFixture } from './helpers.js';
+import { axis, bits, Clock, journalPath, open, options, plain, randomUnit, rng, snapshotPath, space, storeFixture, T0, tierOf } from './helpers.js';
 
 let dir: string;
 const openStore = storeFixture((d) => (dir = d));
@@ -69,7 +69,9 @@ describe('MemoryStore append and reopen', () => {
     const store = await openStore();
     await expect(store.append(event(new Float32Array(15)))).rejects.toThrow(new TypeError('patch.vector has 15 dims, the embedding space has 16'));
     await expect(store.append(event(axis(16, 0), { weight: 0 }))).rejects.toThrow(new TypeError('patch.weight must be a finite number > 0 (got 0)'));
-    await expect(store.append(event(Float32Array.from({ length: 16 }, () => Number.NaN)))).rejects.toThrow(new TypeError('patch.vector[0] is not finite (NaN)'));
+    await expect(store.append(event(Float32Array.from({ length: 16 }, () => Number.NaN)))).rejects.toThrow(
+      new TypeError('patch.vector[0] is not finite (NaN)'),
+    );
     expect(store.size).toBe(0);
     expect(fs.statSync(journalPath(dir)).size).toBe(0);
   });
@@ -121,7 +123,8 @@ describe('MemoryStore append and reopen', () => {
     const deltas: number[] = [];
     const random = rng(3);
     for (const target of [10, 500, 3000]) {
-      while (store.size < target) await Promise.all(Array.from({ length: Math.min(250, target - store.size) }, () => store.append(event(randomUnit(random, 16)))));
+      while (store.size < target)
+        await Promise.all(Array.from({ length: Math.min(250, target - store.size) }, () => store.append(event(randomUnit(random, 16)))));
       const before = fs.statSync(journalPath(dir)).size;
       await store.append(event(randomUnit(random, 16)));
       deltas.push(fs.statSync(journalPath(dir)).size - before);

@@ -9,19 +9,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startDaemon, type RunningDaemon } from '../helpers/daemon.js';
-import { OPENCLAW_VERSION, explain, isolatedEnv, loadOpenclawPaths, runOpenclaw, type CliResult } from '../plugin/openclaw-harness.js';
+import { ROOT, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
+import { type CliResult, explain, isolatedEnv, loadOpenclawPaths, OPENCLAW_VERSION, runOpenclaw } from '../plugin/openclaw-harness.js';
 
 const DAEMON_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Output that means doctor could not use the gateway (protocol reference §5). */
-const DOCTOR_GATEWAY_FAILURES = [
-  'Gateway connect failed',
-  'Health check failed',
-  'unknown method',
-  'Gateway not reachable',
-  'Channel status probe failed',
-];
+const DOCTOR_GATEWAY_FAILURES = ['Gateway connect failed', 'Health check failed', 'unknown method', 'Gateway not reachable', 'Channel status probe failed'];
 
 let node26: string;
 let openclawMjs: string;
@@ -211,8 +205,14 @@ describe(`the real OpenClaw CLI (openclaw ${OPENCLAW_VERSION} on Node 26) talkin
 
       // Doctor's gateway checks (protocol reference §5): readiness (/startupz, then health),
       // status, channel probe, telemetry exporters, memory, pairing; every one answered ok.
-      expect(tap.http.some((line) => line.includes('GET /startupz')), explain(r, wire)).toBe(true);
-      expect(tap.requests.map((q) => q.method), explain(r, wire)).toEqual(
+      expect(
+        tap.http.some((line) => line.includes('GET /startupz')),
+        explain(r, wire),
+      ).toBe(true);
+      expect(
+        tap.requests.map((q) => q.method),
+        explain(r, wire),
+      ).toEqual(
         expect.arrayContaining(['connect', 'health', 'status', 'channels.status', 'diagnostics.stability', 'doctor.memory.status', 'device.pair.list']),
       );
       const failed = tap.requests.filter((q) => q.response?.ok !== true);
@@ -264,19 +264,25 @@ function startWireTap(upstreamPort: number): Promise<WireTap> {
     const upstream = net.connect(upstreamPort, '127.0.0.1');
     sockets.add(client).add(upstream);
     const pending = new Map<string, TappedRequest>();
-    const fromClient = httpThenFrames((line) => http.push(`#${conn} ${line}`), (text) => {
-      const frame = safeJson(text);
-      if (frame?.type !== 'req') return;
-      const req: TappedRequest = { conn, id: String(frame.id), method: String(frame.method), params: frame.params };
-      requests.push(req);
-      pending.set(req.id, req);
-    });
-    const fromServer = httpThenFrames(() => undefined, (text) => {
-      const frame = safeJson(text);
-      if (frame?.type !== 'res') return;
-      const req = pending.get(String(frame.id));
-      if (req) req.response = { ok: frame.ok === true, ...(frame.ok === true ? {} : { error: frame.error }) };
-    });
+    const fromClient = httpThenFrames(
+      (line) => http.push(`#${conn} ${line}`),
+      (text) => {
+        const frame = safeJson(text);
+        if (frame?.type !== 'req') return;
+        const req: TappedRequest = { conn, id: String(frame.id), method: String(frame.method), params: frame.params };
+        requests.push(req);
+        pending.set(req.id, req);
+      },
+    );
+    const fromServer = httpThenFrames(
+      () => undefined,
+      (text) => {
+        const frame = safeJson(text);
+        if (frame?.type !== 'res') return;
+        const req = pending.get(String(frame.id));
+        if (req) req.response = { ok: frame.ok === true, ...(frame.ok === true ? {} : { error: frame.error }) };
+      },
+    );
     client.on('data', (d: Buffer) => {
       fromClient(d);
       upstream.write(d);
@@ -306,7 +312,10 @@ function startWireTap(upstreamPort: number): Promise<WireTap> {
           [
             `wire tap: ${conns} connection(s)`,
             ...http,
-            ...requests.map((q) => `#${q.conn} ${q.method} ${JSON.stringify(q.params ?? null).slice(0, 200)} → ${q.response ? JSON.stringify(q.response).slice(0, 300) : '(no response)'}`),
+            ...requests.map(
+              (q) =>
+                `#${q.conn} ${q.method} ${JSON.stringify(q.params ?? null).slice(0, 200)} → ${q.response ? JSON.stringify(q.response).slice(0, 300) : '(no response)'}`,
+            ),
           ].join('\n'),
         close: () =>
           new Promise<void>((done) => {

@@ -13,11 +13,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installPlugin, type CommandRun } from '../../dist/cli/openclaw/install.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { type CommandRun, installPlugin } from '../../dist/cli/openclaw/install.js';
+import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 import {
+  type CliResult,
   explain,
+  type FakeProvider,
   freePort,
+  type GatewayProcess,
   isolatedEnv,
   loadOpenclawPaths,
   OPENCLAW_VERSION,
@@ -26,9 +29,6 @@ import {
   startFakeProvider,
   startGateway,
   stdoutJson,
-  type CliResult,
-  type FakeProvider,
-  type GatewayProcess,
 } from '../plugin/openclaw-harness.js';
 
 type Tier = 'flagship' | 'lightweight';
@@ -63,7 +63,8 @@ beforeAll(async () => {
   home = mkdtempSync(path.join(os.tmpdir(), 'srd-plugin-e2e-'));
   env = isolatedEnv(bin.node, home);
   const version = await runOpenclaw(bin, ['--version'], { env, cwd: home, timeoutMs: 30_000 });
-  if (version.status !== 0 || !version.stdout.includes(OPENCLAW_VERSION)) throw new Error(explain(version, `expected OpenClaw ${OPENCLAW_VERSION}; rerun scripts/openclaw-e2e-setup.mjs`));
+  if (version.status !== 0 || !version.stdout.includes(OPENCLAW_VERSION))
+    throw new Error(explain(version, `expected OpenClaw ${OPENCLAW_VERSION}; rerun scripts/openclaw-e2e-setup.mjs`));
 
   providers = {
     flagship: await startFakeProvider('fake-flagship'),
@@ -172,7 +173,7 @@ const gatewayLines = (from: number, text: string) => gateway!.lines.slice(from).
 const gatewayTail = () => `--- gateway output (last 80 lines) ---\n${gateway!.lines.slice(-80).join('\n')}`;
 
 describe(`the smart-routerd plugin in a real OpenClaw ${OPENCLAW_VERSION} gateway`, () => {
-  it('was installed by OpenClaw\'s own CLI: linked, enabled, conversation access granted', () => {
+  it("was installed by OpenClaw's own CLI: linked, enabled, conversation access granted", () => {
     expect(installRuns.map((r) => [r.args.slice(0, 2).join(' '), r.status])).toEqual([
       ['plugins install', 0],
       ['config set', 0],
@@ -197,11 +198,13 @@ describe(`the smart-routerd plugin in a real OpenClaw ${OPENCLAW_VERSION} gatewa
       expect(hits[chosen].length, `${chosen} provider requests for this turn\n${gatewayTail()}`).toBeGreaterThanOrEqual(1);
       expect(hits[chosen].map((q) => q.model)).toEqual(hits[chosen].map(() => (chosen === 'flagship' ? 'big' : 'small')));
       expect(hits[other], `the ${other} provider got this turn`).toEqual([]);
-      expect(hits.default, 'OpenClaw\'s default model got this turn').toEqual([]);
+      expect(hits.default, "OpenClaw's default model got this turn").toEqual([]);
 
       // The plugin's own line for this turn (logDecisions): tier, model, latency.
       const decision = gatewayLines(logFrom, 'smart-routerd: ').find((l) => l.includes(' → '));
-      expect(decision, gatewayTail()).toMatch(new RegExp(`smart-routerd: ${chosen} → ${MODEL[chosen].replace('/', '\\/')} \\(.*; route [\\d.]+ ms\\); hook [\\d.]+ ms`));
+      expect(decision, gatewayTail()).toMatch(
+        new RegExp(`smart-routerd: ${chosen} → ${MODEL[chosen].replace('/', '\\/')} \\(.*; route [\\d.]+ ms\\); hook [\\d.]+ ms`),
+      );
       hookMs.push(Number(/hook ([\d.]+) ms/.exec(decision!)![1]));
       routeMs.push(Number(/route ([\d.]+) ms/.exec(decision!)![1]));
     });
@@ -222,7 +225,7 @@ describe(`the smart-routerd plugin in a real OpenClaw ${OPENCLAW_VERSION} gatewa
     });
   });
 
-  describe('with smart-routerd stopped: OpenClaw\'s configured model answers, the outage is logged once', () => {
+  describe("with smart-routerd stopped: OpenClaw's configured model answers, the outage is logged once", () => {
     let logFrom = 0;
     beforeAll(async () => {
       logFrom = gateway!.lines.length;

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import { createPlugin } from '../../dist/plugin/entry.js';
 import type { SocketLike } from '../../dist/plugin/connection.js';
+import { createPlugin } from '../../dist/plugin/entry.js';
 import type { ModelOverride } from '../../dist/plugin/models.js';
 import type { AgentHookContext, ModelResolveHandler, PluginApi, RegistrationMode } from '../../dist/plugin/types.js';
 
@@ -88,7 +88,10 @@ export interface FakeDaemon {
 }
 
 /** Starts a fake daemon on 127.0.0.1:0 that accepts `token`. */
-export async function startFakeDaemon(token: string, route: RouteBehaviour = () => ({ payload: { modelTier: 'lightweight', selectedModel: 'x/y' } })): Promise<FakeDaemon> {
+export async function startFakeDaemon(
+  token: string,
+  route: RouteBehaviour = () => ({ payload: { modelTier: 'lightweight', selectedModel: 'x/y' } }),
+): Promise<FakeDaemon> {
   const server = http.createServer();
   const wss = new WebSocketServer({ server, perMessageDeflate: false });
   const fake: FakeDaemon = {
@@ -119,16 +122,29 @@ export async function startFakeDaemon(token: string, route: RouteBehaviour = () 
       conn.frames.push(frame);
       if (frame.method === 'connect') {
         if (frame.params?.auth?.token !== token) {
-          ws.send(JSON.stringify({ type: 'res', id: frame.id, ok: false, error: { code: 'INVALID_REQUEST', message: 'unauthorized: gateway token mismatch', details: { code: 'AUTH_TOKEN_MISMATCH' } } }));
+          ws.send(
+            JSON.stringify({
+              type: 'res',
+              id: frame.id,
+              ok: false,
+              error: { code: 'INVALID_REQUEST', message: 'unauthorized: gateway token mismatch', details: { code: 'AUTH_TOKEN_MISMATCH' } },
+            }),
+          );
           ws.close(1008, 'unauthorized');
           return;
         }
-        ws.send(JSON.stringify({ type: 'res', id: frame.id, ok: true, payload: { type: 'hello-ok', protocol: 4, policy: { tickIntervalMs: fake.tickIntervalMs } } }));
+        ws.send(
+          JSON.stringify({ type: 'res', id: frame.id, ok: true, payload: { type: 'hello-ok', protocol: 4, policy: { tickIntervalMs: fake.tickIntervalMs } } }),
+        );
         if (fake.ticks) timer = setInterval(() => ws.send(JSON.stringify({ type: 'event', event: 'tick', payload: { ts: Date.now() } })), fake.tickIntervalMs);
       } else if (frame.method === 'route') {
         const out = fake.route(frame.params);
         if (out === 'stall') return;
-        ws.send(JSON.stringify(out.error ? { type: 'res', id: frame.id, ok: false, error: out.error } : { type: 'res', id: frame.id, ok: true, payload: out.payload }));
+        ws.send(
+          JSON.stringify(
+            out.error ? { type: 'res', id: frame.id, ok: false, error: out.error } : { type: 'res', id: frame.id, ok: true, payload: out.payload },
+          ),
+        );
       }
     });
   });

@@ -5,11 +5,11 @@ const lists = { flagshipModels: ['anthropic/claude-opus-4-5', 'openai/gpt-5'], l
 const none = { flagshipModels: [], lightweightModels: [] };
 
 describe('mapping a decision to an OpenClaw model ref', () => {
-  it('keeps the daemon\'s selectedModel when the tier\'s list contains it', () => {
+  it("keeps the daemon's selectedModel when the tier's list contains it", () => {
     expect(modelRefFor('flagship', 'openai/gpt-5', lists)).toBe('openai/gpt-5');
   });
 
-  it('uses the first ref of the tier\'s list when selectedModel is not in it', () => {
+  it("uses the first ref of the tier's list when selectedModel is not in it", () => {
     expect(modelRefFor('flagship', 'somewhere/else', lists)).toBe('anthropic/claude-opus-4-5');
     expect(modelRefFor('lightweight', 'anthropic/claude-opus-4-5', lists)).toBe('anthropic/claude-haiku-4-5');
   });

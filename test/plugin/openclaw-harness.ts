@@ -1,7 +1,7 @@
 // Pieces of the real-OpenClaw plugin suite (test/openclaw/plugin.e2e.test.ts): the pinned CLI
 // from .cache/openclaw-e2e/, an isolated environment, fake OpenAI-compatible model providers, and
 // an OpenClaw gateway process. Not a test file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -158,7 +158,9 @@ export async function startFakeProvider(name: string): Promise<FakeProvider> {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(chunk({ role: 'assistant', content: `hello from ${name}` }));
       res.write(chunk({}, 'stop'));
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1, model: parsed.model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1, model: parsed.model, choices: [], usage: { prompt_tokens: 10, completion_tokens: 3, total_tokens: 13 } })}\n\n`,
+      );
       res.end('data: [DONE]\n\n');
     });
   });
@@ -174,7 +176,8 @@ export async function startFakeProvider(name: string): Promise<FakeProvider> {
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
+  if (Array.isArray(content))
+    return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
   return '';
 }
 
@@ -201,7 +204,10 @@ export interface GatewayProcess {
 }
 
 /** Starts `openclaw gateway run --port <port>` in its own process group and waits for /readyz. */
-export async function startGateway(bin: { node: string; openclaw: string }, options: { port: number; env: Record<string, string>; cwd: string; readyTimeoutMs?: number }): Promise<GatewayProcess> {
+export async function startGateway(
+  bin: { node: string; openclaw: string },
+  options: { port: number; env: Record<string, string>; cwd: string; readyTimeoutMs?: number },
+): Promise<GatewayProcess> {
   const proc = spawn(bin.node, [bin.openclaw, 'gateway', 'run', '--port', String(options.port)], {
     cwd: options.cwd,
     env: options.env,

@@ -6,13 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeSharedRouter } from '../../dist/plugin/entry.js';
-import { startDaemon, type RunningDaemon } from '../helpers/daemon.js';
+import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 import { eventually, registerPlugin } from './helpers.js';
 
 const CODE = 'Write a Python rate limiter with the token bucket algorithm';
 const CHAT = "Hey, what's up? Tell me something interesting.";
 const lists = { flagshipModels: ['oc-flag/big'], lightweightModels: ['oc-light/small'] };
-const overrideFor = (tier: string) => (tier === 'flagship' ? { providerOverride: 'oc-flag', modelOverride: 'big' } : { providerOverride: 'oc-light', modelOverride: 'small' });
+const overrideFor = (tier: string) =>
+  tier === 'flagship' ? { providerOverride: 'oc-flag', modelOverride: 'big' } : { providerOverride: 'oc-light', modelOverride: 'small' };
 
 let daemon: RunningDaemon;
 beforeAll(async () => {
@@ -43,7 +44,7 @@ async function patches(d: RunningDaemon): Promise<number> {
 }
 
 describe('routing agent turns through the daemon', () => {
-  it('returns the model of the tier the daemon chose, from the plugin\'s model lists', async () => {
+  it("returns the model of the tier the daemon chose, from the plugin's model lists", async () => {
     const plugin = registerPlugin({ url: daemon.url, token: daemon.token, timeoutMs: 2000, ...lists });
     for (const text of [CODE, CHAT]) {
       const tier = await daemonTier(daemon, text);
@@ -52,10 +53,12 @@ describe('routing agent turns through the daemon', () => {
     expect(plugin.lines('warn')).toEqual([]);
   });
 
-  it('uses the daemon\'s selectedModel as the provider/model ref when the plugin has no lists', async () => {
+  it("uses the daemon's selectedModel as the provider/model ref when the plugin has no lists", async () => {
     const plugin = registerPlugin({ url: daemon.url, token: daemon.token, timeoutMs: 2000 });
     const tier = await daemonTier(daemon, CODE);
-    expect(await plugin.resolve(CODE)).toEqual(tier === 'flagship' ? { providerOverride: 'flag', modelOverride: 'big' } : { providerOverride: 'light', modelOverride: 'small' });
+    expect(await plugin.resolve(CODE)).toEqual(
+      tier === 'flagship' ? { providerOverride: 'flag', modelOverride: 'big' } : { providerOverride: 'light', modelOverride: 'small' },
+    );
   });
 
   it('registers the hook with a runner backstop, gateway_stop, and the prefix-stripping text transform', () => {
@@ -69,7 +72,9 @@ describe('routing agent turns through the daemon', () => {
   it('logs one info line per routed turn with logDecisions, naming tier, model and latency', async () => {
     const plugin = registerPlugin({ url: daemon.url, token: daemon.token, timeoutMs: 2000, logDecisions: true, ...lists });
     await plugin.resolve(CODE);
-    expect(plugin.lines('info')).toEqual([expect.stringMatching(/^smart-routerd: (flagship|lightweight) → oc-(flag\/big|light\/small) \(.+; route \d+\.\d\d ms\); hook \d+\.\d\d ms$/)]);
+    expect(plugin.lines('info')).toEqual([
+      expect.stringMatching(/^smart-routerd: (flagship|lightweight) → oc-(flag\/big|light\/small) \(.+; route \d+\.\d\d ms\); hook \d+\.\d\d ms$/),
+    ]);
   });
 
   it('decides a prefixed message from the prefix at once and still sends it to the daemon, which learns it', async () => {
@@ -118,14 +123,18 @@ describe('when the daemon stops and comes back', () => {
     expect(await plugin.resolve('L: turn this changelog into a short tweet for the launch')).toEqual(overrideFor('lightweight'));
     const warnings = plugin.lines('warn', 'smart-routerd unavailable');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^smart-routerd unavailable: (lost the connection|cannot connect) to ws:\/\/127\.0\.0\.1:\d+ .*Agent turns use OpenClaw's configured model until it is back \(logged once per outage\)\.$/);
+    expect(warnings[0]).toMatch(
+      /^smart-routerd unavailable: (lost the connection|cannot connect) to ws:\/\/127\.0\.0\.1:\d+ .*Agent turns use OpenClaw's configured model until it is back \(logged once per outage\)\.$/,
+    );
 
     // Back on the same port with the same state: routing resumes with no restart of the plugin.
     d = await startDaemon({ stateDir, config: { flagshipModels: ['flag/big'], lightweightModels: ['light/small'] }, args: ['--port', String(port)] });
     expect(d.port).toBe(port);
     const tier = await daemonTier(d, CHAT);
     expect(await eventually(() => plugin.resolve(CHAT))).toEqual(overrideFor(tier));
-    expect(plugin.lines('info', 'smart-routerd is back')).toEqual([expect.stringMatching(/^smart-routerd is back at ws:\/\/127\.0\.0\.1:\d+ after \d+\.\d s; \d+ turn\(s\) used OpenClaw's configured model meanwhile\.$/)]);
+    expect(plugin.lines('info', 'smart-routerd is back')).toEqual([
+      expect.stringMatching(/^smart-routerd is back at ws:\/\/127\.0\.0\.1:\d+ after \d+\.\d s; \d+ turn\(s\) used OpenClaw's configured model meanwhile\.$/),
+    ]);
     expect(plugin.lines('warn', 'smart-routerd unavailable')).toHaveLength(1);
     await eventually(async () => (await patches(d!)) === learnedBefore + 1);
 

@@ -32,7 +32,9 @@ describe('prefix detection', () => {
     const custom = { flagship: ['!big:', 'F:'], lightweight: ['!small:', 'Fa:'] };
     for (const prefixes of [P, custom]) {
       for (const text of texts.concat(['!big: m', 'fa: n'])) {
-        expect(matchPrefix(text, prefixes), `${JSON.stringify(text)} with ${JSON.stringify(prefixes)}`).toEqual(daemonMatchPrefix(text, { flagship: [...prefixes.flagship], lightweight: [...prefixes.lightweight] }));
+        expect(matchPrefix(text, prefixes), `${JSON.stringify(text)} with ${JSON.stringify(prefixes)}`).toEqual(
+          daemonMatchPrefix(text, { flagship: [...prefixes.flagship], lightweight: [...prefixes.lightweight] }),
+        );
       }
     }
   });
@@ -42,14 +44,14 @@ describe('prefix detection', () => {
   });
 });
 
-describe('the user\'s text of a before_model_resolve prompt', () => {
+describe("the user's text of a before_model_resolve prompt", () => {
   it('is the prompt itself when there is no envelope (openclaw agent, local or through the Gateway)', () => {
     expect(userText('Write unit tests for the auth middleware, cover edge cases', P)).toBe('Write unit tests for the auth middleware, cover edge cases');
     expect(userText('[WIP] fix the flaky test', P)).toBe('[WIP] fix the flaky test');
   });
 
   it('drops an OpenClaw envelope header (recognised by its date)', () => {
-    expect(userText('[Sat 2026-11-21 18:54 UTC] Hey, what\'s up?', P)).toBe('Hey, what\'s up?');
+    expect(userText("[Sat 2026-11-21 18:54 UTC] Hey, what's up?", P)).toBe("Hey, what's up?");
     expect(userText('[Sat 2026-11-21 18:54 UTC] Fix the bug: F: is a flag', P)).toBe('Fix the bug: F: is a flag');
   });
 
@@ -60,8 +62,10 @@ describe('the user\'s text of a before_model_resolve prompt', () => {
 });
 
 describe('stripping the prefix from what the model sees (text transform)', () => {
-  it('removes the prefix after OpenClaw\'s timestamp envelope and keeps the rest of the message', () => {
-    expect(strip('[Sat 2026-11-21 18:54 UTC] F: tell me a joke\n\nRuntime: agent=main')).toBe('[Sat 2026-11-21 18:54 UTC] tell me a joke\n\nRuntime: agent=main');
+  it("removes the prefix after OpenClaw's timestamp envelope and keeps the rest of the message", () => {
+    expect(strip('[Sat 2026-11-21 18:54 UTC] F: tell me a joke\n\nRuntime: agent=main')).toBe(
+      '[Sat 2026-11-21 18:54 UTC] tell me a joke\n\nRuntime: agent=main',
+    );
   });
 
   it('removes it at the very start, with either colon and any case', () => {
@@ -74,7 +78,13 @@ describe('stripping the prefix from what the model sees (text transform)', () =>
   });
 
   it('leaves messages without a leading prefix, and the system prompt, untouched', () => {
-    for (const text of ['[Sat 2026-11-21 18:54 UTC] Fix the bug: F: is a flag', '[Telegram Ada Sat 2026-11-21 18:54 UTC] Ada: Fix the bug: F: is a flag', '<!-- openclaw:attempt:STABLE -->\nYou are a personal assistant', 'Left: or right?', 'Note: L: later']) {
+    for (const text of [
+      '[Sat 2026-11-21 18:54 UTC] Fix the bug: F: is a flag',
+      '[Telegram Ada Sat 2026-11-21 18:54 UTC] Ada: Fix the bug: F: is a flag',
+      '<!-- openclaw:attempt:STABLE -->\nYou are a personal assistant',
+      'Left: or right?',
+      'Note: L: later',
+    ]) {
       expect(strip(text)).toBe(text);
     }
   });

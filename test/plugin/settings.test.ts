@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMA, PLUGIN_ENTRY, PLUGIN_ID, PLUGIN_MANIFEST } from '../../dist/plugin/manifest.js';
-import { DEFAULT_PREFIXES, DEFAULT_TIMEOUT_MS, resolveSettings } from '../../dist/plugin/settings.js';
 import { writePluginPackage } from '../../dist/plugin/package-files.js';
-import { readFileSync, existsSync } from 'node:fs';
+import { DEFAULT_PREFIXES, DEFAULT_TIMEOUT_MS, resolveSettings } from '../../dist/plugin/settings.js';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -18,7 +17,7 @@ afterEach(() => {
 });
 
 describe('plugin settings', () => {
-  it('defaults: 50 ms budget, the daemon\'s default prefixes, no model lists, strip on, quiet', () => {
+  it("defaults: 50 ms budget, the daemon's default prefixes, no model lists, strip on, quiet", () => {
     const s = resolveSettings({}, { SMART_ROUTERD_STATE_DIR: tmp() });
     expect(s).toMatchObject({ url: 'ws://127.0.0.1:18789', timeoutMs: 50, flagshipModels: [], lightweightModels: [], stripPrefix: true, logDecisions: false });
     expect(s.prefix).toEqual({ flagship: ['旗舰:', 'Force:', 'F:'], lightweight: ['轻量:', 'Fast:', 'L:'] });
@@ -36,7 +35,7 @@ describe('plugin settings', () => {
     expect(s.tokenSource).toBe('daemon config');
   });
 
-  it('ranks plugin config over SMART_ROUTERD_URL/SMART_ROUTERD_TOKEN over the daemon\'s files', () => {
+  it("ranks plugin config over SMART_ROUTERD_URL/SMART_ROUTERD_TOKEN over the daemon's files", () => {
     const stateDir = tmp();
     writeFileSync(path.join(stateDir, 'config.json'), JSON.stringify({ gateway: { port: 1111, auth: { token: 'config-token' } } }));
     const env = { SMART_ROUTERD_STATE_DIR: stateDir, SMART_ROUTERD_URL: 'ws://127.0.0.1:2222', SMART_ROUTERD_TOKEN: 'env-token' };
@@ -56,10 +55,24 @@ describe('plugin settings', () => {
 
   it('takes timeoutMs, model lists, prefixes, stripPrefix and logDecisions from the plugin config', () => {
     const s = resolveSettings(
-      { timeoutMs: 120, flagshipModels: ['a/b'], lightweightModels: ['c/d', ' '], prefix: { flagship: ['!!'], lightweight: [] }, stripPrefix: false, logDecisions: true },
+      {
+        timeoutMs: 120,
+        flagshipModels: ['a/b'],
+        lightweightModels: ['c/d', ' '],
+        prefix: { flagship: ['!!'], lightweight: [] },
+        stripPrefix: false,
+        logDecisions: true,
+      },
       { SMART_ROUTERD_STATE_DIR: tmp() },
     );
-    expect(s).toMatchObject({ timeoutMs: 120, flagshipModels: ['a/b'], lightweightModels: ['c/d'], prefix: { flagship: ['!!'], lightweight: [] }, stripPrefix: false, logDecisions: true });
+    expect(s).toMatchObject({
+      timeoutMs: 120,
+      flagshipModels: ['a/b'],
+      lightweightModels: ['c/d'],
+      prefix: { flagship: ['!!'], lightweight: [] },
+      stripPrefix: false,
+      logDecisions: true,
+    });
   });
 
   it('ignores values of the wrong type instead of failing the host', () => {
@@ -82,10 +95,16 @@ describe('the manifest OpenClaw validates the config with', () => {
 
   it('is written with package.json (ESM, the entry) into the plugin root, and only when it changed', () => {
     const dir = tmp();
-    const written = writePluginPackage(dir).map((f) => path.basename(f)).sort();
+    const written = writePluginPackage(dir)
+      .map((f) => path.basename(f))
+      .sort();
     expect(written).toEqual(['openclaw.plugin.json', 'package.json']);
     expect(JSON.parse(readFileSync(path.join(dir, 'openclaw.plugin.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(PLUGIN_MANIFEST)));
-    expect(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))).toMatchObject({ name: PLUGIN_ID, type: 'module', openclaw: { extensions: [PLUGIN_ENTRY] } });
+    expect(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))).toMatchObject({
+      name: PLUGIN_ID,
+      type: 'module',
+      openclaw: { extensions: [PLUGIN_ENTRY] },
+    });
     expect(writePluginPackage(dir)).toEqual([]);
     expect(existsSync(path.join(dir, `openclaw.plugin.json.${process.pid}.tmp`))).toBe(false);
   });

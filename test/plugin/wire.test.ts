@@ -2,7 +2,7 @@
 // carries, the tick watchdog, slow and failing answers, auth failure, one shared connection.
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeSharedRouter } from '../../dist/plugin/entry.js';
-import { eventually, registerPlugin, startFakeDaemon, type FakeDaemon } from './helpers.js';
+import { eventually, type FakeDaemon, registerPlugin, startFakeDaemon } from './helpers.js';
 
 const TOKEN = 'wire-token-0123456789';
 const fakes: FakeDaemon[] = [];
@@ -39,7 +39,7 @@ describe('the connection to smart-routerd', () => {
     expect(f.connections[0]!.frames[0].method).toBe('connect');
   });
 
-  it('sends route with the user\'s text only: the prompt, without OpenClaw\'s envelope, nothing else', async () => {
+  it("sends route with the user's text only: the prompt, without OpenClaw's envelope, nothing else", async () => {
     const f = await fake(TOKEN);
     const plugin = registerPlugin({ url: f.url, token: TOKEN, timeoutMs: 1000 });
     await plugin.resolve('Compare WebSockets vs SSE vs polling for 10K concurrent users');
@@ -141,7 +141,7 @@ describe('failing open', () => {
     expect(await plugin.resolve('a')).toBeUndefined();
   });
 
-  it('reports a refused token once, with the daemon\'s message', async () => {
+  it("reports a refused token once, with the daemon's message", async () => {
     const f = await fake(TOKEN);
     const plugin = registerPlugin({ url: f.url, token: 'wrong-token', timeoutMs: 200 });
     for (let i = 0; i < 3; i++) expect(await plugin.resolve('hello')).toBeUndefined();

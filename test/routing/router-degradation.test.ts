@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { validateConfig, type Config } from '../../src/config/index.js';
-import { loadOrBuildDna, type DnaModel } from '../../src/intent-model/index.js';
-import { LocalEmbedder, createEmbedder, type Embedder } from '../../src/embedding/index.js';
-import { INTENTS, Router, type RouteDecision } from '../../src/routing/index.js';
-import { fakeVector, refusedPort, startFakeEmbeddings, type Behaviour, type FakeEmbeddingServer } from '../helpers/fake-embeddings.js';
+import { type Config, validateConfig } from '../../src/config/index.js';
+import { createEmbedder, type Embedder, LocalEmbedder } from '../../src/embedding/index.js';
+import { type DnaModel, loadOrBuildDna } from '../../src/intent-model/index.js';
+import { INTENTS, type RouteDecision, Router } from '../../src/routing/index.js';
+import { type Behaviour, type FakeEmbeddingServer, fakeVector, refusedPort, startFakeEmbeddings } from '../helpers/fake-embeddings.js';
 import { FAKE_KEY, OutputCollector } from '../helpers/secrets.js';
 
 // Issue 6 criterion 1: whatever the provider does, a route gets a decision within
@@ -23,27 +23,49 @@ const out = new OutputCollector();
 const open: Embedder[] = [];
 
 function config(overrides: Record<string, unknown> = {}): Config {
-  return validateConfig({
-    memorySearch: { provider: 'openai', model: 'text-embedding-3-small', remote: { apiKey: FAKE_KEY, baseUrl: fake.openaiBaseUrl, breaker: { failureThreshold: 2, cooldownMs: 60_000 } } },
-    vectorStore: { vectorDim: DIMS },
-    embedding: { timeoutMs: TIMEOUT_MS, maxRetries: 2, retryDelayMs: 30 },
-    ...overrides,
-  }, 'test');
+  return validateConfig(
+    {
+      memorySearch: {
+        provider: 'openai',
+        model: 'text-embedding-3-small',
+        remote: { apiKey: FAKE_KEY, baseUrl: fake.openaiBaseUrl, breaker: { failureThreshold: 2, cooldownMs: 60_000 } },
+      },
+      vectorStore: { vectorDim: DIMS },
+      embedding: { timeoutMs: TIMEOUT_MS, maxRetries: 2, retryDelayMs: 30 },
+      ...overrides,
+    },
+    'test',
+  );
 }
 
 /** One DNA row per intent: the fake provider's vector of a typical message. */
 function remoteDna(): DnaModel {
   const typical: Record<string, string> = {
-    CHAT: 'hello how are you today friend', FACT: 'what is the capital of france', TRANS: 'translate this sentence into english',
-    CODE: 'write python code function class bug', REASON: 'prove the theorem step by step logic', WRITE: 'write a poem story essay',
+    CHAT: 'hello how are you today friend',
+    FACT: 'what is the capital of france',
+    TRANS: 'translate this sentence into english',
+    CODE: 'write python code function class bug',
+    REASON: 'prove the theorem step by step logic',
+    WRITE: 'write a poem story essay',
   };
   const data = new Float32Array(INTENTS.length * DIMS);
   INTENTS.forEach((intent, r) => {
     const v = fakeVector(typical[intent]!, DIMS);
     const n = Math.hypot(...v);
-    v.forEach((x, d) => { data[r * DIMS + d] = x / n; });
+    v.forEach((x, d) => {
+      data[r * DIMS + d] = x / n;
+    });
   });
-  return { path: '(test)', space: { provider: 'openai', model: 'text-embedding-3-small', dims: DIMS }, rows: INTENTS.length, dims: DIMS, labels: [...INTENTS], data, temperature: 10, threshold: 0.2 };
+  return {
+    path: '(test)',
+    space: { provider: 'openai', model: 'text-embedding-3-small', dims: DIMS },
+    rows: INTENTS.length,
+    dims: DIMS,
+    labels: [...INTENTS],
+    data,
+    temperature: 10,
+    threshold: 0.2,
+  };
 }
 
 const jsScan = (dna: DnaModel) => async (q: Float32Array) => {
@@ -73,8 +95,13 @@ beforeAll(async () => {
   const dna = (await loadOrBuildDna(stateDir, local, pino({ level: 'silent' })))!;
   localFallback = new Router({ config: validateConfig({}, 'test'), embedder: local, dna, scanDna: jsScan(dna) });
 });
-beforeEach(() => { fake.requests.length = 0; fake.setDefault({ kind: 'ok' }); });
-afterEach(async () => { await Promise.all(open.splice(0).map((e) => e.close?.())); });
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.setDefault({ kind: 'ok' });
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close?.()));
+});
 afterAll(async () => {
   await fake.close();
   rmSync(stateDir, { recursive: true, force: true });
@@ -95,13 +122,22 @@ describe('routing with a remote embedder', () => {
   });
 
   /** What the provider does (a behaviour of the fake, or a config pointing at a closed port), and the reason expected. */
-  const refused = async () => config({ memorySearch: { provider: 'openai', remote: { apiKey: FAKE_KEY, baseUrl: `http://127.0.0.1:${await refusedPort()}/v1` } } });
+  const refused = async () =>
+    config({ memorySearch: { provider: 'openai', remote: { apiKey: FAKE_KEY, baseUrl: `http://127.0.0.1:${await refusedPort()}/v1` } } });
   const failures: Array<[string, Behaviour | (() => Promise<Config>), RegExp]> = [
     ['a response slower than timeoutMs', { kind: 'ok', delayMs: 5000 }, /embedding failed \(SRD_ERR_EMBED_TIMEOUT: /],
     ['a stalled provider', { kind: 'stall' }, /embedding failed \(SRD_ERR_EMBED_TIMEOUT: /],
-    ['429 with a Retry-After past the budget', { kind: 'status', status: 429, headers: { 'retry-after': '30' } }, /embedding failed \(SRD_ERR_EMBED_RATE_LIMITED: .*HTTP 429, Retry-After 30000 ms/],
+    [
+      '429 with a Retry-After past the budget',
+      { kind: 'status', status: 429, headers: { 'retry-after': '30' } },
+      /embedding failed \(SRD_ERR_EMBED_RATE_LIMITED: .*HTTP 429, Retry-After 30000 ms/,
+    ],
     ['500 on every attempt', { kind: 'status', status: 500 }, /embedding failed \(SRD_ERR_EMBED_(FAILED: .*HTTP 500|TIMEOUT)/],
-    ['401', { kind: 'status', status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${FAKE_KEY}` } }) }, /embedding failed \(SRD_ERR_EMBED_AUTH: .*rejected the API key \(HTTP 401: Incorrect API key provided: \[redacted\]\)/],
+    [
+      '401',
+      { kind: 'status', status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${FAKE_KEY}` } }) },
+      /embedding failed \(SRD_ERR_EMBED_AUTH: .*rejected the API key \(HTTP 401: Incorrect API key provided: \[redacted\]\)/,
+    ],
     ['malformed JSON', { kind: 'malformed' }, /embedding failed \(SRD_ERR_EMBED_BAD_RESPONSE: .*not JSON/],
     ['vectors of the wrong size', { kind: 'ok', dims: 32 }, /embedding failed \(SRD_ERR_EMBED_BAD_RESPONSE: .*got 32 dimensions, expected 64/],
     ['connection refused', refused, /embedding failed \(SRD_ERR_EMBED_(FAILED: .*ECONNREFUSED|TIMEOUT)/],
@@ -143,9 +179,18 @@ describe('routing with a remote embedder', () => {
     const cfg = config();
     const embedder = createEmbedder(cfg);
     open.push(embedder);
-    const r = new Router({ config: cfg, embedder, dna: null, scanDna: async () => new Float32Array(0), fallback: localFallback, dnaPending: () => 'DNA for openai/text-embedding-3-small/64 is being built (40% of the seed embedded)' });
+    const r = new Router({
+      config: cfg,
+      embedder,
+      dna: null,
+      scanDna: async () => new Float32Array(0),
+      fallback: localFallback,
+      dnaPending: () => 'DNA for openai/text-embedding-3-small/64 is being built (40% of the seed embedded)',
+    });
     const { d } = await timed(r, 'Write a Python function that parses ISO 8601 dates and add unit tests');
     expect(d.source).toBe('local-dna');
-    expect(d.reasoning).toMatch(/^DNA for openai\/text-embedding-3-small\/64 is being built \(40% of the seed embedded\); local fallback embedder: DNA intent CODE/);
+    expect(d.reasoning).toMatch(
+      /^DNA for openai\/text-embedding-3-small\/64 is being built \(40% of the seed embedded\); local fallback embedder: DNA intent CODE/,
+    );
   });
 });

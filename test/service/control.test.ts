@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { controlService, installService, servicePaths, serviceStatus, showLogs, type ServicePaths } from '../../src/service/index.js';
+import { controlService, installService, type ServicePaths, servicePaths, serviceStatus, showLogs } from '../../src/service/index.js';
 import { FakeLaunchd, FakeSystemd, fakeHost, fakeProbe, specFor, stateDirOf, tempHome } from './fake-host.js';
 
 const UNIT = 'smart-routerd.service';
@@ -44,7 +44,12 @@ describe('service start|stop|restart|status on a systemd host', () => {
   it('reports status from systemctl show plus one /readyz probe', async () => {
     const { host, calls } = fakeHost(t.home, 'linux', (c, a) => systemd.run(c, a));
     const report = await serviceStatus(host, stateDirOf(t.home));
-    expect(report).toMatchObject({ ok: true, ready: true, url: 'http://127.0.0.1:18999/readyz', state: { loaded: true, active: true, enabled: true, pid: 4242, restarts: 0 } });
+    expect(report).toMatchObject({
+      ok: true,
+      ready: true,
+      url: 'http://127.0.0.1:18999/readyz',
+      state: { loaded: true, active: true, enabled: true, pid: 4242, restarts: 0 },
+    });
     expect(report.summary).toBe(`smart-routerd service (${paths.unitFile}): active (running), enabled, pid 4242, 0 restarts`);
     expect(calls).toEqual([VERSION, SHOW]);
   });
@@ -62,7 +67,9 @@ describe('service start|stop|restart|status on a systemd host', () => {
       const { host, calls } = fakeHost(other.home, 'linux', (c, a) => systemd.run(c, a));
       const report = await controlService(host, stateDirOf(other.home), 'start');
       expect(report).toMatchObject({ ok: false, code: 'SRD_ERR_SERVICE_NOT_INSTALLED' });
-      expect(report.error).toMatch(/^smart-routerd is not installed as a service \(.*smart-routerd\.service does not exist\): run smart-routerd install, or smart-routerd start to run it in the foreground$/);
+      expect(report.error).toMatch(
+        /^smart-routerd is not installed as a service \(.*smart-routerd\.service does not exist\): run smart-routerd install, or smart-routerd start to run it in the foreground$/,
+      );
       expect(calls).toEqual([]);
     } finally {
       other.cleanup();

@@ -99,7 +99,9 @@ export class FakeSystemd {
         this.active = false;
         return ok();
       case 'reset-failed':
-        return this.loaded ? ok() : { code: 1, stdout: '', stderr: 'Failed to reset failed state of unit smart-routerd.service: Unit smart-routerd.service not loaded.\n' };
+        return this.loaded
+          ? ok()
+          : { code: 1, stdout: '', stderr: 'Failed to reset failed state of unit smart-routerd.service: Unit smart-routerd.service not loaded.\n' };
       default:
         return { code: 1, stdout: '', stderr: `unknown verb ${verb}` };
     }
@@ -116,7 +118,9 @@ export class FakeLaunchd {
     switch (args[0]) {
       case 'print':
         return this.loaded
-          ? ok(`gui/501/ai.smart-routerd = {\n\tactive count = 1\n\tstate = ${this.running ? 'running' : 'not running'}\n\truns = 1\n\tpid = ${this.running ? 777 : 0}\n\tlast exit code = 0\n}\n`)
+          ? ok(
+              `gui/501/ai.smart-routerd = {\n\tactive count = 1\n\tstate = ${this.running ? 'running' : 'not running'}\n\truns = 1\n\tpid = ${this.running ? 777 : 0}\n\tlast exit code = 0\n}\n`,
+            )
           : { code: 113, stdout: '', stderr: 'Could not find service "ai.smart-routerd" in domain for user gui: 501\n' };
       case 'enable':
         return ok();
@@ -141,7 +145,12 @@ export class FakeLaunchd {
 }
 
 /** A ServiceHost on `home` with `run` recording every call as a shell-ish line. */
-export function fakeHost(home: string, platform: NodeJS.Platform, run: (cmd: string, args: readonly string[]) => RunResult, probe = fakeProbe()): { host: ServiceHost; calls: string[] } {
+export function fakeHost(
+  home: string,
+  platform: NodeJS.Platform,
+  run: (cmd: string, args: readonly string[]) => RunResult,
+  probe = fakeProbe(),
+): { host: ServiceHost; calls: string[] } {
   const calls: string[] = [];
   const host: ServiceHost = {
     platform,

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installService, servicePaths, uninstallService, type ServicePaths } from '../../src/service/index.js';
+import { installService, type ServicePaths, servicePaths, uninstallService } from '../../src/service/index.js';
 import { FakeSystemd, fakeHost, fakeProbe, specFor, stateDirOf, tempHome } from './fake-host.js';
 
 const UNIT = 'smart-routerd.service';
@@ -133,7 +133,9 @@ describe('install on a systemd host', () => {
     const { host, calls } = fakeHost(t.home, 'freebsd', () => ({ code: 0, stdout: '', stderr: '' }));
     const report = await installService(host, specFor(t.home), stateDirOf(t.home));
     expect(report).toMatchObject({ ok: false, code: 'SRD_ERR_SERVICE_UNSUPPORTED', manager: null });
-    expect(report.error).toMatch(/^No supported service manager detected: freebsd has neither a systemd user manager nor launchd\. Run the daemon in the foreground instead: smart-routerd start/);
+    expect(report.error).toMatch(
+      /^No supported service manager detected: freebsd has neither a systemd user manager nor launchd\. Run the daemon in the foreground instead: smart-routerd start/,
+    );
     expect(calls).toEqual([]);
   });
 
@@ -147,11 +149,16 @@ describe('install on a systemd host', () => {
   });
 
   it('reports a service that never turns ready with the manager state and exit status 78', async () => {
-    const { host } = fakeHost(t.home, 'linux', (c, a) => {
-      const r = systemd.run(c, a);
-      if (a[1] === 'enable') Object.assign(systemd, { active: false, exitStatus: 78 });
-      return r;
-    }, fakeProbe({ ready: false }));
+    const { host } = fakeHost(
+      t.home,
+      'linux',
+      (c, a) => {
+        const r = systemd.run(c, a);
+        if (a[1] === 'enable') Object.assign(systemd, { active: false, exitStatus: 78 });
+        return r;
+      },
+      fakeProbe({ ready: false }),
+    );
     const report = await installService(host, specFor(t.home), stateDirOf(t.home), { readyTimeoutMs: 1000 });
     expect(report).toMatchObject({ ok: false, code: 'SRD_ERR_SERVICE_NOT_READY', ready: false });
     expect(report.error).toBe(

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import plist from 'plist';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { installService, REQUIRED_PLIST_KEYS, servicePaths, uninstallService, type ServicePaths } from '../../src/service/index.js';
+import { installService, REQUIRED_PLIST_KEYS, type ServicePaths, servicePaths, uninstallService } from '../../src/service/index.js';
 import { CLI } from '../helpers/daemon.js';
 import { FakeLaunchd, fakeHost, specFor, stateDirOf, tempHome } from './fake-host.js';
 
@@ -57,10 +57,14 @@ describe('install on a launchd host', () => {
     expect(statSync(paths.envFile).mode & 0o777).toBe(0o600);
     expect(statSync(paths.wrapperFile).mode & 0o777).toBe(0o700);
     // The wrapper really exports the env file and execs the command with the same argv.
-    const run = spawnSync('/bin/sh', [paths.wrapperFile, paths.envFile, process.execPath, '-e', 'console.log(process.env.SMART_ROUTERD_TOKEN, process.argv.length)'], {
-      encoding: 'utf8',
-      env: { PATH: '/usr/bin:/bin' },
-    });
+    const run = spawnSync(
+      '/bin/sh',
+      [paths.wrapperFile, paths.envFile, process.execPath, '-e', 'console.log(process.env.SMART_ROUTERD_TOKEN, process.argv.length)'],
+      {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin' },
+      },
+    );
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe(`${TOKEN} 1\n`);
   });
@@ -82,7 +86,12 @@ describe('install on a launchd host', () => {
     calls.length = 0;
     const report = await installService(host, specFor(t.home, { port: 19002 }), stateDirOf(t.home));
     expect(report.ok, report.error).toBe(true);
-    expect(calls).toEqual([`launchctl print ${TARGET}`, `launchctl bootout ${TARGET}`, `launchctl enable ${TARGET}`, `launchctl bootstrap gui/501 ${paths.plistFile}`]);
+    expect(calls).toEqual([
+      `launchctl print ${TARGET}`,
+      `launchctl bootout ${TARGET}`,
+      `launchctl enable ${TARGET}`,
+      `launchctl bootstrap gui/501 ${paths.plistFile}`,
+    ]);
   });
 
   it('uninstall boots the job out and removes the plist, env file and wrapper, keeping state and logs', async () => {
@@ -92,7 +101,11 @@ describe('install on a launchd host', () => {
     const report = await uninstallService(host, stateDirOf(t.home));
     expect(report.ok, report.error).toBe(true);
     expect(calls).toEqual([`launchctl print ${TARGET}`, `launchctl bootout ${TARGET}`]);
-    expect(report.files.map((f) => [f.role, f.status])).toEqual([['definition', 'removed'], ['env', 'removed'], ['wrapper', 'removed']]);
+    expect(report.files.map((f) => [f.role, f.status])).toEqual([
+      ['definition', 'removed'],
+      ['env', 'removed'],
+      ['wrapper', 'removed'],
+    ]);
     expect(existsSync(paths.plistFile)).toBe(false);
     expect(existsSync(stateDirOf(t.home))).toBe(true);
     expect(existsSync(paths.logDir)).toBe(true);

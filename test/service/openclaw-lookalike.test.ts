@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   gatewayLookalikeReason,
   inspectUnit,
-  parsePlist,
   PLIST_TEMPLATE,
+  parsePlist,
   readTemplate,
   renderPlist,
   renderUnit,
@@ -30,19 +30,29 @@ function realInspector(): { node: string; module: string } | string {
     .filter((f) => f.startsWith('inspect-') && f.endsWith('.mjs'))
     .map((f) => path.join(dist, f))
     .find((f) => readFileSync(f, 'utf8').includes('export { detectMarkerLineWithGateway, findExtraGatewayServices'));
-  return module && existsSync(paths.node) ? { node: paths.node, module } : 'the installed OpenClaw has no dist/inspect-*.mjs exporting findExtraGatewayServices';
+  return module && existsSync(paths.node)
+    ? { node: paths.node, module }
+    : 'the installed OpenClaw has no dist/inspect-*.mjs exporting findExtraGatewayServices';
 }
 
 // Rule source: OpenClaw protocol reference §5 ("Extra gateway-like services") and §8.
 describe('the OpenClaw "extra gateway-like service" rule', () => {
   it('flags what OpenClaw flags: its service markers, or a gateway argument next to openclaw/clawdbot', () => {
-    expect(gatewayLookalikeReason({ programArguments: ['/usr/bin/node', '/x/dist/index.js', 'start'], environment: { OPENCLAW_SERVICE_MARKER: 'openclaw', OPENCLAW_SERVICE_KIND: 'gateway' } })).toBe(
-      "environment sets OPENCLAW_SERVICE_MARKER, which marks OpenClaw's own gateway service",
+    expect(
+      gatewayLookalikeReason({
+        programArguments: ['/usr/bin/node', '/x/dist/index.js', 'start'],
+        environment: { OPENCLAW_SERVICE_MARKER: 'openclaw', OPENCLAW_SERVICE_KIND: 'gateway' },
+      }),
+    ).toBe("environment sets OPENCLAW_SERVICE_MARKER, which marks OpenClaw's own gateway service");
+    expect(
+      gatewayLookalikeReason({
+        programArguments: ['/usr/bin/node', '/usr/lib/node_modules/openclaw/dist/index.js', 'gateway', '--port', '18789'],
+        environment: {},
+      }),
+    ).toBe('argument "gateway" together with "openclaw" in the command line');
+    expect(gatewayLookalikeReason({ programArguments: ['/home/u/.local/bin/clawdbot', 'Gateway'], environment: {} })).toBe(
+      'argument "Gateway" together with "clawdbot" in the command line',
     );
-    expect(gatewayLookalikeReason({ programArguments: ['/usr/bin/node', '/usr/lib/node_modules/openclaw/dist/index.js', 'gateway', '--port', '18789'], environment: {} })).toBe(
-      'argument "gateway" together with "openclaw" in the command line',
-    );
-    expect(gatewayLookalikeReason({ programArguments: ['/home/u/.local/bin/clawdbot', 'Gateway'], environment: {} })).toBe('argument "Gateway" together with "clawdbot" in the command line');
     expect(gatewayLookalikeReason({ programArguments: ['/bin/sh', '-c', 'exec openclaw gateway run'], environment: {} })).toBe(
       'argument "exec openclaw gateway run" together with "openclaw" in the command line',
     );
@@ -108,7 +118,10 @@ describe('the OpenClaw "extra gateway-like service" rule', () => {
       mkdirSync(path.dirname(paths.unitFile), { recursive: true });
       writeFileSync(paths.unitFile, renderUnit(readTemplate(ROOT, UNIT_TEMPLATE), spec, paths));
       // Positive control, so an inspector that flags nothing cannot pass this test.
-      writeFileSync(path.join(path.dirname(paths.unitFile), 'other-gw.service'), '[Service]\nExecStart=/usr/bin/node /opt/openclaw/dist/index.js gateway --port 18789\n');
+      writeFileSync(
+        path.join(path.dirname(paths.unitFile), 'other-gw.service'),
+        '[Service]\nExecStart=/usr/bin/node /opt/openclaw/dist/index.js gateway --port 18789\n',
+      );
       const script = `const m = await import(${JSON.stringify(module)}); console.log(JSON.stringify(await m.findExtraGatewayServices({ HOME: ${JSON.stringify(t.home)} }, { deep: false })));`;
       const r = spawnSync(node, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: t.home } });
       expect(r.status, r.stderr).toBe(0);
@@ -117,4 +130,3 @@ describe('the OpenClaw "extra gateway-like service" rule', () => {
     });
   });
 });
-

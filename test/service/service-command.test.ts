@@ -15,7 +15,11 @@ function cli(home: string, args: string[], input?: string) {
     mkdirSync(bin);
     symlinkSync(process.execPath, path.join(bin, 'node'));
   }
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { HOME: home, PATH: bin, USER: 'alice' }, ...(input === undefined ? {} : { input }) });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { HOME: home, PATH: bin, USER: 'alice' },
+    ...(input === undefined ? {} : { input }),
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -50,7 +54,9 @@ describe('smart-routerd install/uninstall/service (CLI)', () => {
     const r = cli(t.home, ['install', '--port', '18998']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('error: No supported service manager detected: systemctl is not installed. Run the daemon in the foreground instead: smart-routerd start');
+    expect(r.stderr).toContain(
+      'error: No supported service manager detected: systemctl is not installed. Run the daemon in the foreground instead: smart-routerd start',
+    );
   });
 
   it('install --dry-run needs no service manager and writes nothing', () => {
@@ -68,13 +74,22 @@ describe('smart-routerd install/uninstall/service (CLI)', () => {
   it('refuses a token the env file cannot hold, as a configuration error (exit 78)', () => {
     const r = cli(t.home, ['install', '--dry-run', '--json', '--token', "it's-a-token"]);
     expect(r.code).toBe(78);
-    expect(JSON.parse(r.stdout)).toMatchObject({ action: 'install', ok: false, code: 'SRD_ERR_CONFIG_INVALID', error: "--token: expected at least 8 characters without quotes (') or control characters" });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      action: 'install',
+      ok: false,
+      code: 'SRD_ERR_CONFIG_INVALID',
+      error: "--token: expected at least 8 characters without quotes (') or control characters",
+    });
   });
 
   it('refuses a port of 0, which a service cannot use', () => {
     const r = cli(t.home, ['install', '--dry-run', '--json', '--port', '0']);
     expect(r.code).toBe(78);
-    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'SRD_ERR_CONFIG_INVALID', error: '--port: expected an integer 1–65535 (got 0; a service needs a fixed port)' });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      code: 'SRD_ERR_CONFIG_INVALID',
+      error: '--port: expected an integer 1–65535 (got 0; a service needs a fixed port)',
+    });
   });
 
   it('uninstall --purge off a terminal refuses without --yes and deletes nothing', () => {

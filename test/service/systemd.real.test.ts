@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -56,7 +56,8 @@ async function startUserManager(): Promise<UserManager> {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: runtime, USER: os.userInfo().username, LANG: 'C.UTF-8' };
   const m: UserManager = { env, home, output: [] };
   if (process.platform !== 'linux') return { ...m, skip: 'needs Linux with systemd' };
-  if (!SYSTEMD || spawnSync('systemctl', ['--version']).status !== 0) return { ...m, skip: 'systemd is not installed (Debian/Ubuntu: apt-get install -y systemd)' };
+  if (!SYSTEMD || spawnSync('systemctl', ['--version']).status !== 0)
+    return { ...m, skip: 'systemd is not installed (Debian/Ubuntu: apt-get install -y systemd)' };
   const booted = existsSync('/run/systemd/system');
   let proc: ChildProcess;
   if (booted) {
@@ -71,7 +72,11 @@ async function startUserManager(): Promise<UserManager> {
   proc.stderr!.on('data', (d: Buffer) => m.output.push(d.toString()));
   m.proc = proc;
   try {
-    await until('the user manager', () => (systemctl(m, 'show', '--property=Version').status === 0 ? true : proc.exitCode !== null ? false : undefined), 15_000);
+    await until(
+      'the user manager',
+      () => (systemctl(m, 'show', '--property=Version').status === 0 ? true : proc.exitCode !== null ? false : undefined),
+      15_000,
+    );
   } catch {
     // fall through to the check below
   }
@@ -137,7 +142,11 @@ describe('a real systemd user manager', () => {
     const token = 'tok with space %h $HOME "dq" \\back';
     // --preserve-symlinks-main keeps the odd package path as the package root the unit names.
     const run = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main', path.join(odd, 'pkg', 'dist', 'cli', 'main.js'), '--state-dir', stateDir, ...args], { encoding: 'utf8', env: m.env });
+      const r = spawnSync(
+        process.execPath,
+        ['--preserve-symlinks', '--preserve-symlinks-main', path.join(odd, 'pkg', 'dist', 'cli', 'main.js'), '--state-dir', stateDir, ...args],
+        { encoding: 'utf8', env: m.env },
+      );
       return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, any> };
     };
 
@@ -150,7 +159,12 @@ describe('a real systemd user manager', () => {
     expect(first).toMatchObject({ ActiveState: 'active', NRestarts: '0', UnitFileState: 'enabled' });
     const pid = Number(first.MainPID);
     // The exact argv systemd ran, from the kernel: every odd character arrived intact.
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, -1)).toEqual([path.join(odd, 'pkg', 'dist', 'cli', 'main.js'), 'start', '--port', String(port)]);
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, -1)).toEqual([
+      path.join(odd, 'pkg', 'dist', 'cli', 'main.js'),
+      'start',
+      '--port',
+      String(port),
+    ]);
     const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     expect(environ).toContain(`SMART_ROUTERD_STATE_DIR=${stateDir}`);
     expect(environ).toContain(`SMART_ROUTERD_TOKEN=${token}`);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectUnit, readTemplate, renderUnit, servicePaths, splitUnitWords, UNIT_TEMPLATE, type ServicePaths } from '../../src/service/index.js';
+import { inspectUnit, readTemplate, renderUnit, type ServicePaths, servicePaths, splitUnitWords, UNIT_TEMPLATE } from '../../src/service/index.js';
 import { CLI, ROOT } from '../helpers/daemon.js';
 import { specFor, stateDirOf } from './fake-host.js';
 
@@ -107,7 +107,9 @@ describe('the systemd user unit', () => {
 
   it('round-trips every word through the quoting systemd uses', () => {
     const words = ['plain', 'with space', '100%', '$HOME', 'a"b', "it's", 'back\\slash', ';', ''];
-    const line = renderUnit(template, specFor(home, { nodePath: '/opt/n o/node' }), paths).split('\n').find((l) => l.startsWith('ExecStart='))!;
+    const line = renderUnit(template, specFor(home, { nodePath: '/opt/n o/node' }), paths)
+      .split('\n')
+      .find((l) => l.startsWith('ExecStart='))!;
     expect(splitUnitWords(line.slice('ExecStart='.length), { dollars: true })).toEqual(['/opt/n o/node', CLI, 'start', '--port', '18999']);
     for (const w of words) {
       const unit = renderUnit(template, specFor(home, { environment: { SMART_ROUTERD_X: w } }), paths);

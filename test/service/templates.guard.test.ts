@@ -19,13 +19,19 @@ describe('service templates', () => {
 
   it('`smart-routerd install --dry-run` prints exactly the unit rendered from systemd/smart-routerd.service', (ctx) => {
     ctx.skip(process.platform !== 'linux', 'the CLI renders the systemd unit only on Linux (the plist case is the next test)');
-    const r = spawnSync(process.execPath, [CLI, 'install', '--dry-run', '--json', '--port', '18999'], { encoding: 'utf8', env: { HOME: t.home, PATH: process.env.PATH } });
+    const r = spawnSync(process.execPath, [CLI, 'install', '--dry-run', '--json', '--port', '18999'], {
+      encoding: 'utf8',
+      env: { HOME: t.home, PATH: process.env.PATH },
+    });
     expect(r.stderr).toBe('');
     const printed = (JSON.parse(r.stdout) as { files: Array<{ role: string; content: string }> }).files.find((f) => f.role === 'definition')!.content;
     const paths = servicePaths({ home: t.home, env: { HOME: t.home }, stateDir: stateDirOf(t.home) });
     const rendered = renderUnit(readTemplate(ROOT, UNIT_TEMPLATE), specFor(t.home, { version: VERSION }), paths);
     expect(printed, `dist/ and ${UNIT_TEMPLATE} disagree: ${FIX}`).toBe(rendered);
-    const text = spawnSync(process.execPath, [CLI, 'install', '--dry-run', '--port', '18999'], { encoding: 'utf8', env: { HOME: t.home, PATH: process.env.PATH } });
+    const text = spawnSync(process.execPath, [CLI, 'install', '--dry-run', '--port', '18999'], {
+      encoding: 'utf8',
+      env: { HOME: t.home, PATH: process.env.PATH },
+    });
     expect(text.stdout, 'the text output of install --dry-run must show the unit verbatim').toContain(rendered);
   });
 
@@ -52,10 +58,26 @@ describe('service templates', () => {
   it('docs/operations.md quotes the supervision directives exactly as the unit template sets them', () => {
     const docs = readFileSync(path.join(ROOT, 'docs', 'operations.md'), 'utf8');
     const template = readTemplate(ROOT, UNIT_TEMPLATE);
-    const keys = ['Type', 'Restart', 'RestartSec', 'StartLimitIntervalSec', 'StartLimitBurst', 'RestartPreventExitStatus', 'KillMode', 'TimeoutStopSec', 'UMask', 'WantedBy'];
+    const keys = [
+      'Type',
+      'Restart',
+      'RestartSec',
+      'StartLimitIntervalSec',
+      'StartLimitBurst',
+      'RestartPreventExitStatus',
+      'KillMode',
+      'TimeoutStopSec',
+      'UMask',
+      'WantedBy',
+    ];
     const missing = keys.map((k) => new RegExp(`^${k}=.*$`, 'm').exec(template)![0]).filter((line) => !docs.includes(`\`${line}\``));
     expect(missing, `docs/operations.md must quote these lines of ${UNIT_TEMPLATE} in backticks`).toEqual([]);
-    const plistValues = ['ThrottleInterval', 'ExitTimeOut', 'Umask'].map((k) => `${k}=${new RegExp(`<key>${k}</key>\\s*<integer>(\\d+)</integer>`).exec(readTemplate(ROOT, PLIST_TEMPLATE))![1]}`);
-    expect(plistValues.filter((kv) => !docs.includes(`\`${kv}\``)), `docs/operations.md must quote these ${PLIST_TEMPLATE} values`).toEqual([]);
+    const plistValues = ['ThrottleInterval', 'ExitTimeOut', 'Umask'].map(
+      (k) => `${k}=${new RegExp(`<key>${k}</key>\\s*<integer>(\\d+)</integer>`).exec(readTemplate(ROOT, PLIST_TEMPLATE))![1]}`,
+    );
+    expect(
+      plistValues.filter((kv) => !docs.includes(`\`${kv}\``)),
+      `docs/operations.md must quote these ${PLIST_TEMPLATE} values`,
+    ).toEqual([]);
   });
 });

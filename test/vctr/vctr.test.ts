@@ -5,16 +5,16 @@ import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SrdError, type SrdErrorCode } from '../../src/errors.js';
 import {
-  VCTR_DATA_ALIGN,
-  VCTR_HEADER_BYTES,
-  VCTR_VERSION,
   decodeVctr,
   encodeVctr,
   moveAside,
   readVctr,
-  writeVctr,
+  VCTR_DATA_ALIGN,
+  VCTR_HEADER_BYTES,
+  VCTR_VERSION,
   type VctrInput,
   type VctrMetadata,
+  writeVctr,
 } from '../../src/vctr/index.js';
 
 const FILE = '/x/dna.vctr';
@@ -263,13 +263,21 @@ describe('corrupt VCTR files', () => {
   });
 
   it('rejects a file cut inside the data section', () => {
-    expectRejected(good().subarray(0, 200), 'SRD_ERR_VCTR_TRUNCATED', /^\/x\/dna\.vctr: data section \(offset 64, 256 bytes\) runs past end of file \(200 bytes\)$/);
+    expectRejected(
+      good().subarray(0, 200),
+      'SRD_ERR_VCTR_TRUNCATED',
+      /^\/x\/dna\.vctr: data section \(offset 64, 256 bytes\) runs past end of file \(200 bytes\)$/,
+    );
   });
 
   it('rejects a metadataOffset past the end of the file', () => {
     const buf = good();
     buf.writeBigUInt64LE(BigInt(buf.length + 100), 24);
-    expectRejected(buf, 'SRD_ERR_VCTR_BAD_OFFSETS', new RegExp(`^/x/dna\\.vctr: metadataOffset ${buf.length + 100} is past end of file \\(${buf.length} bytes\\)$`));
+    expectRejected(
+      buf,
+      'SRD_ERR_VCTR_BAD_OFFSETS',
+      new RegExp(`^/x/dna\\.vctr: metadataOffset ${buf.length + 100} is past end of file \\(${buf.length} bytes\\)$`),
+    );
   });
 
   it('rejects a metadataOffset that overlaps the data section', () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolvePaths } from '../../config/index.js';
-import { runDisable, runEnable, type EnableFlags, type EnableResult } from '../enable.js';
+import { type EnableFlags, type EnableResult, runDisable, runEnable } from '../enable.js';
 import { clackPrompter } from '../prompts.js';
 import { connectToDaemon } from '../target.js';
 
@@ -56,9 +56,7 @@ export function registerEnable(program: Command): void {
         process.stdout.write(`${JSON.stringify({ enabled: false, ...result, reloaded }, null, 2)}\n`);
         return;
       }
-      process.stdout.write(
-        `smart routing disabled in ${result.configPath}: every message goes to ${result.lightweightModel}\n  ${reloadLine(reloaded)}\n`,
-      );
+      process.stdout.write(`smart routing disabled in ${result.configPath}: every message goes to ${result.lightweightModel}\n  ${reloadLine(reloaded)}\n`);
     });
 }
 

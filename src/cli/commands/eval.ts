@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../daemon/index.js';
-import { evalReport, loadOrBuildDna, parseLabelledJsonl, type EvalReport, type EvalSample } from '../../intent-model/index.js';
 import { createEmbedder } from '../../embedding/index.js';
-import { INTENTS, Router, dnaScanner } from '../../routing/index.js';
+import { type EvalReport, type EvalSample, evalReport, loadOrBuildDna, parseLabelledJsonl } from '../../intent-model/index.js';
 import { KernelPool } from '../../kernel/index.js';
+import { dnaScanner, INTENTS, Router } from '../../routing/index.js';
 
 /** `smart-routerd eval <file>`: routing quality on labelled data, in-process (no daemon needed). */
 export function registerEval(program: Command): void {
@@ -13,7 +13,10 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('route every line of a {text,label,lang} JSONL file in-process and report accuracy, recall, calibration and latency')
     .argument('<file>', 'labelled JSONL file')
-    .option('--json', 'print the report as JSON (keys n, labelAccuracy, tierAccuracy, flagshipRecall, flagshipPrecision, expectedCalibrationError, byLang, confusion, worst, latencyMs)')
+    .option(
+      '--json',
+      'print the report as JSON (keys n, labelAccuracy, tierAccuracy, flagshipRecall, flagshipPrecision, expectedCalibrationError, byLang, confusion, worst, latencyMs)',
+    )
     .action(async (file: string, opts: { json?: boolean }, cmd: Command) => {
       const { config, paths } = loadConfig(cmd.optsWithGlobals());
       const records = parseLabelledJsonl(readFileSync(file, 'utf8'), file, 'SRD_ERR_EVAL_INPUT');
@@ -32,7 +35,17 @@ export function registerEval(program: Command): void {
         const samples: EvalSample[] = [];
         for (const r of records) {
           const d = await router.route(r.text, { learn: false });
-          samples.push({ text: r.text, label: r.label, lang: r.lang, predictedTier: d.modelTier, predictedIntent: d.intent, confidence: d.confidence, source: d.source, latencyMs: d.latencyMs, scores: d.scores });
+          samples.push({
+            text: r.text,
+            label: r.label,
+            lang: r.lang,
+            predictedTier: d.modelTier,
+            predictedIntent: d.intent,
+            confidence: d.confidence,
+            source: d.source,
+            latencyMs: d.latencyMs,
+            scores: d.scores,
+          });
         }
         const report = evalReport(samples);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(file, report));
@@ -51,14 +64,21 @@ function formatReport(file: string, r: EvalReport): string {
     `  flagship recall   ${p(r.flagshipRecall)}   precision ${p(r.flagshipPrecision)}`,
     `  calibration (ECE) ${r.expectedCalibrationError.toFixed(3)}`,
     `  routing time      mean ${r.latencyMs.mean} ms, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`,
-    `  decided by        ${Object.entries(r.bySource).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  decided by        ${Object.entries(r.bySource)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     '  by language:',
-    ...Object.entries(r.byLang).map(([l, f]) => `    ${l.padEnd(4)} n=${String(f.n).padEnd(5)} tier ${p(f.tierAccuracy)}  label ${p(f.labelAccuracy)}  flagship recall ${p(f.flagshipRecall)}`),
+    ...Object.entries(r.byLang).map(
+      ([l, f]) =>
+        `    ${l.padEnd(4)} n=${String(f.n).padEnd(5)} tier ${p(f.tierAccuracy)}  label ${p(f.labelAccuracy)}  flagship recall ${p(f.flagshipRecall)}`,
+    ),
     '  confusion (rows: truth, columns: predicted intent):',
     `    ${''.padEnd(7)}${[...INTENTS, 'none'].map((c) => c.padStart(7)).join('')}`,
     ...INTENTS.map((t) => `    ${t.padEnd(7)}${[...INTENTS, 'none'].map((c) => String(r.confusion[t]![c]).padStart(7)).join('')}`),
     '  worst misroutes (wrong tier, most confident first):',
-    ...r.worst.map((w) => `    [${w.label}→${w.predictedIntent ?? w.source} ${w.predictedTier} ${w.confidence.toFixed(2)}] ${w.text.replace(/\s+/g, ' ').slice(0, 90)}`),
+    ...r.worst.map(
+      (w) => `    [${w.label}→${w.predictedIntent ?? w.source} ${w.predictedTier} ${w.confidence.toFixed(2)}] ${w.text.replace(/\s+/g, ' ').slice(0, 90)}`,
+    ),
   ];
   return `${out.join('\n')}\n`;
 }

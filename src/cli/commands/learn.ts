@@ -18,7 +18,8 @@ export function registerLearning(program: Command): void {
     .argument('<text...>', 'the message');
   for (const [flag, help] of TARGET_OPTIONS) learn.option(flag, help);
   learn.action(async (words: string[], opts: TargetFlags & { tier: string; label?: string; json?: boolean }, cmd: Command) => {
-    if (opts.tier !== 'flagship' && opts.tier !== 'lightweight') throw cmd.error(`error: --tier must be flagship or lightweight (got "${opts.tier}")`, { exitCode: 2 });
+    if (opts.tier !== 'flagship' && opts.tier !== 'lightweight')
+      throw cmd.error(`error: --tier must be flagship or lightweight (got "${opts.tier}")`, { exitCode: 2 });
     const client = await connectToDaemon({ ...cmd.optsWithGlobals(), ...opts });
     try {
       const res = await client.request<{ patchId: number; patches: number }>('route.feedback', {
@@ -27,7 +28,9 @@ export function registerLearning(program: Command): void {
         origin: 'cli',
         ...(opts.label ? { label: opts.label } : {}),
       });
-      process.stdout.write(opts.json ? `${JSON.stringify(res, null, 2)}\n` : `learned: similar messages now go to ${opts.tier} (patch #${res.patchId}; ${res.patches} patches)\n`);
+      process.stdout.write(
+        opts.json ? `${JSON.stringify(res, null, 2)}\n` : `learned: similar messages now go to ${opts.tier} (patch #${res.patchId}; ${res.patches} patches)\n`,
+      );
     } finally {
       await client.close();
     }

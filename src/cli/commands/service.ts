@@ -2,9 +2,9 @@ import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { isLoopback, loadConfig, resolvePaths, type ConfigFlags } from '../../config/index.js';
+import { type ConfigFlags, isLoopback, loadConfig, resolvePaths } from '../../config/index.js';
 import { VERSION } from '../../daemon/index.js';
-import { SrdError, isSrdError } from '../../errors.js';
+import { isSrdError, SrdError } from '../../errors.js';
 import {
   assertServiceToken,
   controlService,
@@ -12,14 +12,14 @@ import {
   formatReport,
   installService,
   packageRoot,
-  serviceStatus,
-  servicePaths,
-  showLogs,
-  systemHost,
-  uninstallService,
   type ServiceAction,
   type ServiceReport,
   type ServiceSpec,
+  servicePaths,
+  serviceStatus,
+  showLogs,
+  systemHost,
+  uninstallService,
 } from '../../service/index.js';
 
 type Globals = Pick<ConfigFlags, 'config' | 'stateDir'>;
@@ -32,18 +32,28 @@ type Globals = Pick<ConfigFlags, 'config' | 'stateDir'>;
 export function registerService(program: Command): void {
   program
     .command('install')
-    .description('install smart-routerd as a user service that starts at login and restarts when it dies: a systemd user unit (Linux) or a LaunchAgent (macOS); waits for /readyz')
+    .description(
+      'install smart-routerd as a user service that starts at login and restarts when it dies: a systemd user unit (Linux) or a LaunchAgent (macOS); waits for /readyz',
+    )
     .option('--port <port>', 'port the service listens on (default: gateway.port from the config, 18789)')
-    .option('--token <token>', 'gateway auth token for the service, kept in <state-dir>/service.env (mode 0600), never in the unit; default: the daemon uses <state-dir>/gateway.token')
+    .option(
+      '--token <token>',
+      'gateway auth token for the service, kept in <state-dir>/service.env (mode 0600), never in the unit; default: the daemon uses <state-dir>/gateway.token',
+    )
     .option('--node <path>', 'absolute node binary the service runs (default: the node running this command)')
     .option('--force', 'replace a unit/plist at the install path that was not written by smart-routerd')
     .option('--dry-run', 'print the files and commands without changing anything')
     .option('--timeout <ms>', 'how long to wait for /readyz after starting', '30000')
     .option('--json', 'print the result as JSON: {"action":"install","ok":true|false,"error"?,...}')
-    .addHelpText('after', '\nRunning it again changes nothing and says so. Re-run it after moving node or upgrading smart-routerd.\nRemove with `smart-routerd uninstall`; see docs/operations.md.')
-    .action(async (opts: { port?: string; token?: string; node?: string; force?: boolean; dryRun?: boolean; timeout: string; json?: boolean }, cmd: Command) => {
-      await emit('install', opts.json, () => install(opts, cmd.optsWithGlobals<Globals>()));
-    });
+    .addHelpText(
+      'after',
+      '\nRunning it again changes nothing and says so. Re-run it after moving node or upgrading smart-routerd.\nRemove with `smart-routerd uninstall`; see docs/operations.md.',
+    )
+    .action(
+      async (opts: { port?: string; token?: string; node?: string; force?: boolean; dryRun?: boolean; timeout: string; json?: boolean }, cmd: Command) => {
+        await emit('install', opts.json, () => install(opts, cmd.optsWithGlobals<Globals>()));
+      },
+    );
 
   program
     .command('uninstall')
@@ -93,12 +103,15 @@ export function registerService(program: Command): void {
 
   program
     .command('logs')
-    .description("print the service's log: journalctl --user -u smart-routerd.service (Linux), ~/Library/Logs/smart-routerd/smart-routerd.log (macOS); JSON lines, pipe to pino-pretty to read")
+    .description(
+      "print the service's log: journalctl --user -u smart-routerd.service (Linux), ~/Library/Logs/smart-routerd/smart-routerd.log (macOS); JSON lines, pipe to pino-pretty to read",
+    )
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .option('-n, --lines <n>', 'how many past lines to print', '100')
     .action(async (opts: { follow?: boolean; lines: string }, cmd: Command) => {
       const lines = Number(opts.lines);
-      if (!Number.isInteger(lines) || lines < 0) throw new SrdError('SRD_ERR_CONFIG_INVALID', `--lines: expected a non-negative integer (got ${JSON.stringify(opts.lines)})`);
+      if (!Number.isInteger(lines) || lines < 0)
+        throw new SrdError('SRD_ERR_CONFIG_INVALID', `--lines: expected a non-negative integer (got ${JSON.stringify(opts.lines)})`);
       const { stateDir } = resolvePaths(cmd.optsWithGlobals<Globals>());
       const { argv, code } = await showLogs(systemHost(), stateDir, { lines, follow: Boolean(opts.follow) });
       if (code === 127) process.stderr.write(`smart-routerd: ${argv[0]} not found; is the service installed here? (smart-routerd service status)\n`);
@@ -106,7 +119,10 @@ export function registerService(program: Command): void {
     });
 }
 
-async function install(opts: { port?: string; token?: string; node?: string; force?: boolean; dryRun?: boolean; timeout: string }, globals: Globals): Promise<ServiceReport> {
+async function install(
+  opts: { port?: string; token?: string; node?: string; force?: boolean; dryRun?: boolean; timeout: string },
+  globals: Globals,
+): Promise<ServiceReport> {
   if (opts.token !== undefined) assertServiceToken(opts.token);
   // The user's view (flags > SMART_ROUTERD_* env > file) decides the port and the state dir.
   const mine = loadConfig({ ...globals, port: opts.port, token: opts.token });
@@ -123,7 +139,10 @@ async function install(opts: { port?: string; token?: string; node?: string; for
   const theirs = loadConfig({ port }, { HOME: host.home, ...environment, ...(opts.token ? { SMART_ROUTERD_TOKEN: opts.token } : {}) });
   const bind = theirs.config.gateway.bind;
   if (!isLoopback(bind) && !theirs.config.gateway.auth.token && !envFileHasToken(existingEnv)) {
-    throw new SrdError('SRD_ERR_BIND_REFUSED', `the service would bind ${bind} without an auth token and refuse to start: pass --token, set gateway.auth.token in ${theirs.paths.configPath}, or bind 127.0.0.1`);
+    throw new SrdError(
+      'SRD_ERR_BIND_REFUSED',
+      `the service would bind ${bind} without an auth token and refuse to start: pass --token, set gateway.auth.token in ${theirs.paths.configPath}, or bind 127.0.0.1`,
+    );
   }
   const nodePath = path.resolve(opts.node ?? process.execPath);
   try {
@@ -132,7 +151,12 @@ async function install(opts: { port?: string; token?: string; node?: string; for
     throw new SrdError('SRD_ERR_SERVICE_RENDER', `--node: ${nodePath} is not an executable file`);
   }
   const spec: ServiceSpec = { port, nodePath, packageRoot: packageRoot(), version: VERSION, environment, token: opts.token };
-  const report = await installService(host, spec, stateDir, { force: opts.force ?? false, dryRun: opts.dryRun ?? false, bind, readyTimeoutMs: ms(opts.timeout) });
+  const report = await installService(host, spec, stateDir, {
+    force: opts.force ?? false,
+    dryRun: opts.dryRun ?? false,
+    bind,
+    readyTimeoutMs: ms(opts.timeout),
+  });
   if (process.env.SMART_ROUTERD_TOKEN && opts.token === undefined) {
     report.warnings.push('SMART_ROUTERD_TOKEN is set in this shell, but the service does not inherit your shell: pass --token to give the service a token');
   }
@@ -172,7 +196,21 @@ async function emit(action: ServiceAction, json: boolean | undefined, run: () =>
     report = await run();
   } catch (err) {
     if (!isSrdError(err)) throw err;
-    report = { action, ok: false, error: err.message, code: err.code, manager: null, dryRun: false, changed: false, summary: `${action} failed`, files: [], directories: [], commands: [], hints: [], warnings: [] };
+    report = {
+      action,
+      ok: false,
+      error: err.message,
+      code: err.code,
+      manager: null,
+      dryRun: false,
+      changed: false,
+      summary: `${action} failed`,
+      files: [],
+      directories: [],
+      commands: [],
+      hints: [],
+      warnings: [],
+    };
   }
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else (report.ok ? process.stdout : process.stderr).write(formatReport(report));

@@ -45,9 +45,10 @@ function providerLines(r: Record<string, any>): string[] {
   if (!h) return [];
   const ago = (t: number | null) => (t ? `${Math.max(0, Math.round((Date.now() - t) / 1000))} s ago` : 'never');
   const b = h.breaker;
-  const breaker = b.state === 'open'
-    ? `open (${b.consecutiveFailures} consecutive failures; probe in ${Math.max(0, Math.ceil((b.retryAt - Date.now()) / 1000))} s)`
-    : `${b.state} (${b.consecutiveFailures}/${b.failureThreshold} failures, opened ${b.opens}×, ${b.rejected} calls failed fast)`;
+  const breaker =
+    b.state === 'open'
+      ? `open (${b.consecutiveFailures} consecutive failures; probe in ${Math.max(0, Math.ceil((b.retryAt - Date.now()) / 1000))} s)`
+      : `${b.state} (${b.consecutiveFailures}/${b.failureThreshold} failures, opened ${b.opens}×, ${b.rejected} calls failed fast)`;
   const lines = [
     `  provider:   ${h.calls === 0 ? 'not called yet' : h.ok ? 'healthy' : 'UNHEALTHY'} at ${h.baseUrl}; API key ${h.apiKey}; ${h.calls} calls, ${h.failures} failed${h.lastLatencyMs !== null ? `, last ${h.lastLatencyMs} ms` : ''}; last success ${ago(h.lastSuccessAt)}`,
     `  breaker:    ${breaker}`,
@@ -60,6 +61,7 @@ function providerLines(r: Record<string, any>): string[] {
 /** One line about a background DNA build. */
 function buildLine(b: Record<string, any>): string {
   const pct = b.total > 0 ? `${Math.floor((100 * b.embedded) / b.total)}% of ${b.total} seed texts embedded` : 'starting';
-  if (b.state === 'waiting' && b.lastError) return `build attempt ${b.attempts} failed (${b.lastError.code}); retry in ${Math.max(0, Math.ceil((b.nextAttemptAt - Date.now()) / 1000))} s; ${pct}`;
+  if (b.state === 'waiting' && b.lastError)
+    return `build attempt ${b.attempts} failed (${b.lastError.code}); retry in ${Math.max(0, Math.ceil((b.nextAttemptAt - Date.now()) / 1000))} s; ${pct}`;
   return `building ${b.space} (${pct}, attempt ${b.attempts})`;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { checkDaemon, InstallError, installPlugin } from './install.js';
 import { PLUGIN_ID, pluginDir, writePluginPackage } from '../../plugin/index.js';
+import { checkDaemon, InstallError, installPlugin } from './install.js';
 
 interface InstallFlags {
   openclaw?: string;
@@ -46,7 +46,8 @@ export function registerOpenclaw(program: Command): void {
       if (flags.lightweight?.length) config.lightweightModels = flags.lightweight;
       if (flags.timeoutMs) {
         const ms = Number(flags.timeoutMs);
-        if (!Number.isInteger(ms) || ms < 1 || ms > 10_000) return failWith(`--timeout-ms must be an integer from 1 to 10000 (got ${JSON.stringify(flags.timeoutMs)})`);
+        if (!Number.isInteger(ms) || ms < 1 || ms > 10_000)
+          return failWith(`--timeout-ms must be an integer from 1 to 10000 (got ${JSON.stringify(flags.timeoutMs)})`);
         config.timeoutMs = ms;
       }
       let dir: string;
@@ -54,7 +55,8 @@ export function registerOpenclaw(program: Command): void {
         ({ dir } = await installPlugin({ openclaw: (flags.openclaw ?? 'openclaw').split(/\s+/).filter(Boolean), yes: flags.yes === true, config }));
       } catch (err) {
         // OpenClaw already printed its own output (stdio inherited); say which step failed, no stack.
-        if (err instanceof InstallError) return failWith(err.run ? `\`openclaw ${err.run.args.slice(0, 2).join(' ')}\` failed with exit code ${err.run.status}` : err.message);
+        if (err instanceof InstallError)
+          return failWith(err.run ? `\`openclaw ${err.run.args.slice(0, 2).join(' ')}\` failed with exit code ${err.run.status}` : err.message);
         throw err;
       }
       process.stdout.write(`\nsmart-routerd: plugin "${PLUGIN_ID}" linked from ${dir}; conversation access granted for before_model_resolve.\n`);
@@ -65,7 +67,7 @@ export function registerOpenclaw(program: Command): void {
         );
       }
       if (process.env.SMART_ROUTERD_TOKEN && !flags.tokenFile) {
-        process.stdout.write('  Note: SMART_ROUTERD_TOKEN is set here; OpenClaw\'s process needs it too, or pass --token-file.\n');
+        process.stdout.write("  Note: SMART_ROUTERD_TOKEN is set here; OpenClaw's process needs it too, or pass --token-file.\n");
       }
       if (flags.check !== false) {
         const { url, outcome } = await checkDaemon(config);

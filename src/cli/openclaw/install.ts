@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
-import { PLUGIN_ID, SmartRouter, pluginDir, resolveSettings, writePluginPackage, type RouteOutcome, type SocketLike } from '../../plugin/index.js';
+import { PLUGIN_ID, pluginDir, type RouteOutcome, resolveSettings, SmartRouter, type SocketLike, writePluginPackage } from '../../plugin/index.js';
 
 /** Options of installPlugin. */
 export interface InstallOptions {
@@ -80,7 +80,11 @@ export async function installPlugin(options: InstallOptions = {}): Promise<{ dir
  * config → SMART_ROUTERD_* → the daemon's config and token file): proof that the plugin, as
  * configured, reaches the daemon. Never throws.
  */
-export async function checkDaemon(pluginConfig: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env, timeoutMs = 3000): Promise<{ url: string; outcome: RouteOutcome }> {
+export async function checkDaemon(
+  pluginConfig: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 3000,
+): Promise<{ url: string; outcome: RouteOutcome }> {
   const settings = resolveSettings(pluginConfig, env);
   const quiet = { info: () => undefined, warn: () => undefined };
   const router = new SmartRouter({
@@ -103,13 +107,20 @@ function runOpenclaw(options: InstallOptions, args: string[]): Promise<CommandRu
   const started = performance.now();
   const stdio = options.stdio ?? 'inherit';
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, [...prefix, ...args], { env: options.env ?? process.env, stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, [...prefix, ...args], {
+      env: options.env ?? process.env,
+      stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('error', (err) =>
-      reject(new InstallError(`cannot run \`${command}\` (${(err as NodeJS.ErrnoException).code ?? err.message}); is OpenClaw installed? Pass --openclaw <command>.`)),
+      reject(
+        new InstallError(
+          `cannot run \`${command}\` (${(err as NodeJS.ErrnoException).code ?? err.message}); is OpenClaw installed? Pass --openclaw <command>.`,
+        ),
+      ),
     );
     child.once('close', (status) => resolve({ args, status, stdout, stderr, ms: Math.round(performance.now() - started) }));
   });

@@ -1,5 +1,5 @@
 import { SrdError } from '../../errors.js';
-import { MemoryClearParamsSchema, RouteFeedbackParamsSchema, formatIssues, type RouteFeedbackParams } from '../frames.js';
+import { formatIssues, MemoryClearParamsSchema, type RouteFeedbackParams, RouteFeedbackParamsSchema } from '../frames.js';
 import type { MethodTable } from './types.js';
 
 /** What the learning methods need from the daemon. */

@@ -1,6 +1,6 @@
-import type { RouteDecision, RouteOptions } from '../../routing/index.js';
 import { SrdError } from '../../errors.js';
-import { RouteParamsSchema, formatIssues } from '../frames.js';
+import type { RouteDecision, RouteOptions } from '../../routing/index.js';
+import { formatIssues, RouteParamsSchema } from '../frames.js';
 import { hasScope } from '../handshake.js';
 import type { MethodTable } from './types.js';
 
@@ -8,10 +8,7 @@ import type { MethodTable } from './types.js';
  * smart-routerd's own methods: `route` ({text, sessionKey?, channel?} → decision). A prefix in a
  * routed message is recorded as a learning event only for sockets holding operator.write.
  */
-export function routeMethods(options: {
-  route: (text: string, opts: RouteOptions) => Promise<RouteDecision>;
-  stats: () => unknown;
-}): MethodTable {
+export function routeMethods(options: { route: (text: string, opts: RouteOptions) => Promise<RouteDecision>; stats: () => unknown }): MethodTable {
   return {
     route: {
       scope: 'operator.read',

@@ -1,12 +1,12 @@
 // The installer, with a stand-in `openclaw` that records its argv: which OpenClaw commands run,
 // in which order, with which config, and what happens when one fails.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installPlugin, InstallError } from '../../../dist/cli/openclaw/install.js';
+import { InstallError, installPlugin } from '../../../dist/cli/openclaw/install.js';
 import { ROOT } from '../../helpers/daemon.js';
 
 const exec = promisify(execFile);
@@ -32,7 +32,13 @@ console.log('ok: ' + args.slice(0, 2).join(' '));
   return {
     dir,
     argv: [process.execPath, script],
-    calls: () => (existsSync(path.join(dir, 'calls.jsonl')) ? readFileSync(path.join(dir, 'calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]) : []),
+    calls: () =>
+      existsSync(path.join(dir, 'calls.jsonl'))
+        ? readFileSync(path.join(dir, 'calls.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as string[])
+        : [],
   };
 }
 
@@ -41,7 +47,13 @@ describe('installPlugin', () => {
     const oc = fakeOpenclaw();
     const pluginDir = mkdtempSync(path.join(os.tmpdir(), 'srd-plugin-dir-'));
     dirs.push(pluginDir);
-    const { runs } = await installPlugin({ openclaw: oc.argv, stdio: 'pipe', yes: true, dir: pluginDir, config: { url: 'ws://127.0.0.1:18790', flagshipModels: ['a/b'], timeoutMs: undefined } });
+    const { runs } = await installPlugin({
+      openclaw: oc.argv,
+      stdio: 'pipe',
+      yes: true,
+      dir: pluginDir,
+      config: { url: 'ws://127.0.0.1:18790', flagshipModels: ['a/b'], timeoutMs: undefined },
+    });
     const calls = oc.calls();
     expect(calls[0]).toEqual(['plugins', 'install', '--link', pluginDir, '--force', '--accept-capabilities']);
     expect(calls[1]!.slice(0, 3)).toEqual(['config', 'set', '--batch-json']);
@@ -56,7 +68,7 @@ describe('installPlugin', () => {
     expect(existsSync(path.join(pluginDir, 'package.json'))).toBe(true);
   });
 
-  it('leaves the confirmations to OpenClaw\'s prompts without --yes', async () => {
+  it("leaves the confirmations to OpenClaw's prompts without --yes", async () => {
     const oc = fakeOpenclaw();
     const pluginDir = mkdtempSync(path.join(os.tmpdir(), 'srd-plugin-dir-'));
     dirs.push(pluginDir);
@@ -82,31 +94,45 @@ describe('installPlugin', () => {
   it('says how to point at OpenClaw when its CLI cannot be run', async () => {
     const pluginDir = mkdtempSync(path.join(os.tmpdir(), 'srd-plugin-dir-'));
     dirs.push(pluginDir);
-    await expect(installPlugin({ openclaw: ['/nonexistent/openclaw'], stdio: 'pipe', dir: pluginDir })).rejects.toThrow(/cannot run `\/nonexistent\/openclaw` \(ENOENT\); is OpenClaw installed\? Pass --openclaw <command>\./);
+    await expect(installPlugin({ openclaw: ['/nonexistent/openclaw'], stdio: 'pipe', dir: pluginDir })).rejects.toThrow(
+      /cannot run `\/nonexistent\/openclaw` \(ENOENT\); is OpenClaw installed\? Pass --openclaw <command>\./,
+    );
   });
 });
 
 describe('smart-routerd openclaw install-plugin', () => {
   // The command module as main.ts would register it (COMMANDS.openclaw → registerOpenclaw).
   const runCommand = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    exec(process.execPath, ['--input-type=module', '-e', `
+    exec(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { Command } from 'commander';
       import { registerOpenclaw } from ${JSON.stringify(path.join(ROOT, 'dist', 'cli', 'openclaw', 'command.js'))};
       const program = new Command('smart-routerd').option('--state-dir <dir>').exitOverride();
       registerOpenclaw(program);
       await program.parseAsync(process.argv.slice(1), { from: 'user' });
-    `, ...args], { env: { ...process.env, ...env }, cwd: ROOT }).then(
+    `,
+        ...args,
+      ],
+      { env: { ...process.env, ...env }, cwd: ROOT },
+    ).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
 
   it('records the model refs, the URL and state dir from this shell, and reports an unreachable daemon without failing', async () => {
     const oc = fakeOpenclaw();
-    const r = await runCommand(['openclaw', 'install-plugin', '--yes', '--openclaw', oc.argv.join(' '), '--flagship', 'f/one', '--lightweight', 'l/one', '--timeout-ms', '80'], {
-      SMART_ROUTERD_URL: 'ws://127.0.0.1:9',
-      SMART_ROUTERD_STATE_DIR: oc.dir,
-      SMART_ROUTERD_TOKEN: 'some-token',
-    });
+    const r = await runCommand(
+      ['openclaw', 'install-plugin', '--yes', '--openclaw', oc.argv.join(' '), '--flagship', 'f/one', '--lightweight', 'l/one', '--timeout-ms', '80'],
+      {
+        SMART_ROUTERD_URL: 'ws://127.0.0.1:9',
+        SMART_ROUTERD_STATE_DIR: oc.dir,
+        SMART_ROUTERD_TOKEN: 'some-token',
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     const batch = JSON.parse(oc.calls()[1]![3]!) as Array<{ path: string; value: unknown }>;
     expect(Object.fromEntries(batch.map((b) => [b.path.replace('plugins.entries.smart-routerd.', ''), b.value]))).toEqual({
