@@ -17,7 +17,8 @@
 
 import { createHistogram } from 'node:perf_hooks';
 import { LocalEmbedder } from '../dist/embedding/local.js';
-import { KernelPool, PatchIndex } from '../dist/kernel/index.js';
+import { KernelPool } from '../dist/kernel/index.js';
+import { PatchIndex } from '../dist/memory/index.js';
 import { mib, ms, printTable, si, times } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
 import { BENCH_TOKEN, rssBytes, startDaemon, startScript, watchRss } from './lib/procs.mjs';

@@ -54,7 +54,7 @@ function gitRevision() {
 const opts = parseArgs(process.argv.slice(2));
 const want = (s) => opts.scope === 'all' || opts.scope === s;
 
-for (const file of ['dist/cli/main.js', 'dist/vector/kernel-pool.js', 'build/kernel.wasm', 'build/kernel-scalar.wasm']) {
+for (const file of ['dist/cli/main.js', 'dist/kernel/kernel-pool.js', 'build/kernel.wasm', 'build/kernel-scalar.wasm']) {
   if (!existsSync(path.join(ROOT, file))) fail(`${file} is missing: run \`npm run build\` first (\`npm run bench\` builds and then runs this)`);
 }
 

@@ -70,3 +70,22 @@ describe('room boundaries (DESIGN.md §1)', () => {
     expect(worker).not.toMatch(/from ['"][^'"]*(gateway|config)\//);
   });
 });
+
+describe('docs/architecture.md', () => {
+  it('states the same allowed imports as this test (edit both together)', () => {
+    const page = readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8');
+    const table = page.slice(page.indexOf('| room | may import |'));
+    const documented: Record<string, string[]> = {};
+    for (const row of table.matchAll(/^\| ([a-z-]+(?:, [a-z-]+)*) \| ([a-z-]+(?:, [a-z-]+)*) \|$/gm)) {
+      const targets = row[2] === 'nothing' ? [] : row[2]!.split(', ');
+      for (const room of row[1]!.split(', ')) documented[room] = targets;
+    }
+    const sorted = (r: Record<string, string[]>) =>
+      Object.fromEntries(
+        Object.entries(r)
+          .map(([k, v]): [string, string[]] => [k, [...v].sort()])
+          .sort(([a], [b]) => a.localeCompare(b)),
+      );
+    expect(sorted(documented)).toEqual(sorted(ALLOWED));
+  });
+});

@@ -3,7 +3,7 @@
 // small talk to multi-paragraph code and reasoning requests, 2 to ~120 words, a few with the
 // tier prefixes. Deterministic for a given seed so runs are comparable.
 
-/** mulberry32 (src/routing/dna-train.ts): a small seeded PRNG returning floats in [0, 1). */
+/** mulberry32 (src/intent-model/dna-train.ts): a small seeded PRNG returning floats in [0, 1). */
 import { mulberry32 as prng } from '../../dist/intent-model/dna-train.js';
 
 export { prng };

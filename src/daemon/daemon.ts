@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type ConfigFlags, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
-import { GatewayServer, learningMethods, openclawMethods, type Phase, type RouteFeedbackParams, routeMethods } from '../gateway/index.js';
+import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
 import { KernelPool } from '../kernel/index.js';
 import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
 import { createLogger } from './logger.js';
@@ -62,14 +62,14 @@ export class Daemon {
       phase: () => this.phase,
       health: () => this.healthSummary(),
       logger,
-      methods: {
-        ...openclawMethods({
+      methods: methodTable({
+        openclaw: {
           health: () => this.healthMethod(),
           status: () => this.status(),
           config: () => configView(this.loaded),
-        }),
-        ...routeMethods({ route: (text, opts) => this.route(text, opts), stats: () => this.routerStats() }),
-        ...learningMethods({
+        },
+        route: { route: (text, opts) => this.route(text, opts), stats: () => this.routerStats() },
+        learning: {
           feedback: (params) => this.feedback(params),
           stats: () => this.requireSpace().requireMemory().stats(),
           exportRecords: () => this.requireSpace().requireMemory().exportRecords(),
@@ -79,8 +79,8 @@ export class Daemon {
             return { cleared: true };
           },
           reload: async () => ({ reloaded: await this.reload() }),
-        }),
-      },
+        },
+      }),
     });
   }
 

@@ -2,8 +2,6 @@ export { type ClientOptions, GatewayClient, GatewayRequestError } from './client
 export type { RouteFeedbackParams } from './frames.js';
 export { CloseCodes, errorShape, PROTOCOL_VERSION } from './frames.js';
 export type { Phase } from './http.js';
-export { type LearningHandlers, learningMethods } from './methods/learning.js';
-export { openclawMethods } from './methods/openclaw.js';
-export { routeMethods } from './methods/route.js';
+export { type MethodHandlers, methodTable } from './methods/registry.js';
 export type { MethodSpec, MethodTable } from './methods/types.js';
 export { type GatewayOptions, GatewayServer } from './server.js';

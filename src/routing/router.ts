@@ -54,13 +54,46 @@ const KEYWORD_CONFIDENCE = 0.6;
 /** Confidence of the default decision: the lightweight share of typical traffic. */
 const DEFAULT_CONFIDENCE = 0.5;
 
+/** What one route carries from stage to stage. */
+interface RouteContext {
+  readonly text: string;
+  readonly options: RouteOptions;
+  /** performance.now() at entry, ms. */
+  readonly started: number;
+  /** The deps at entry: a reload mid-route does not mix two configs in one decision. */
+  readonly deps: RouterDeps;
+  /** The query in this space; set by the embed stage. */
+  vector: Float32Array | null;
+  /** DNA cosines per intent, once the DNA stage has scanned. */
+  scores: IntentScores | null;
+  /** Why the embedding stages gave way to keywords (the left branch in docs/pipeline.md). */
+  why: string | null;
+  /** Degradations that did not change the outcome but belong in `reasoning`. */
+  notes: string[];
+}
+
+/** One pipeline stage: a decision ends the route; null hands the context to the next stage. */
+type Stage = (ctx: RouteContext) => RouteDecision | null | Promise<RouteDecision | null>;
+
 /**
- * The Smart Router pipeline (DESIGN.md §2, docs/pipeline.md):
- * prefix → embed (timeout/error → keywords) → patch search → DNA search → keywords → default.
- * A route never fails: every error degrades to a later stage and says so in `reasoning`.
+ * The Smart Router pipeline (DESIGN.md §2, docs/pipeline.md), one stage each:
+ *
+ *   disabled → prefix → embed → patch → dna → keyword (else default)
+ *
+ * A route never fails: an embedding or scan error sets `why` and skips to the keyword stage (or,
+ * with a remote embedder's local fallback, decides in the fallback space), and `reasoning` says so.
  */
 export class Router {
   private deps: RouterDeps;
+  /** The stages in order (fastify hooks-style list); see the class comment. */
+  private readonly stages: readonly Stage[] = [
+    (c) => this.disabledStage(c),
+    (c) => this.prefixStage(c),
+    (c) => this.embedStage(c),
+    (c) => this.patchStage(c),
+    (c) => this.dnaStage(c),
+    (c) => this.keywordStage(c),
+  ];
 
   constructor(deps: RouterDeps) {
     this.deps = deps;
@@ -76,98 +109,112 @@ export class Router {
     return this.deps.config.dnaSimilarityThreshold ?? this.deps.dna?.threshold ?? DOCUMENTED_DNA_THRESHOLD;
   }
 
-  /** Routes one message. Never rejects for embedding or scan failures. */
+  /** Routes one message through the stages. Never rejects for embedding or scan failures. */
   async route(text: string, options: RouteOptions = {}): Promise<RouteDecision> {
-    const started = performance.now();
-    const deps = this.deps;
-    const { config } = deps;
-    /** Degradations that did not change the outcome but belong in `reasoning`. */
-    const notes: string[] = [];
-    const finish = (
-      tier: Tier,
-      source: DecisionSource,
-      confidence: number,
-      reasoning: string,
-      intent: Intent | null,
-      scores: IntentScores | null,
-    ): RouteDecision => ({
-      decisionId: randomUUID(),
-      modelTier: tier,
-      selectedModel: this.modelFor(tier),
-      confidence: round(confidence),
-      reasoning: notes.length > 0 ? `${reasoning}; ${notes.join('; ')}` : reasoning,
-      source,
-      intent,
-      scores: scores ? roundScores(scores.cosine) : null,
-      latencyMs: round(performance.now() - started, 3),
-    });
-
-    if (!config.enabled) return finish('lightweight', 'disabled', 1, 'smart routing is disabled (enabled: false); default lightweight model', null, null);
-
-    const prefix = matchPrefix(text, config.prefix);
-    if (prefix) {
-      let learned = '';
-      if (options.learn !== false && deps.onLearn && prefix.text.length > 0) {
-        try {
-          const vector = await this.embed(prefix.text);
-          await deps.onLearn({ text: prefix.text, tier: prefix.tier, origin: 'prefix', vector, timestamp: Date.now() });
-          learned = '; learned as a patch';
-        } catch (err) {
-          learned = `; not learned (${(err as Error).message})`;
-        }
-      }
-      return finish(prefix.tier, 'prefix', 1, `prefix "${prefix.prefix}" forces ${prefix.tier}${learned}`, null, null);
+    const ctx: RouteContext = { text, options, started: performance.now(), deps: this.deps, vector: null, scores: null, why: null, notes: [] };
+    for (const stage of this.stages) {
+      const result = stage(ctx);
+      // Synchronous stages are not awaited: on the built-in embedder most of a route is synchronous,
+      // and each await is a microtask turn on the hot path (bench 2a).
+      const decision = result instanceof Promise ? await result : result;
+      if (decision) return decision;
     }
+    throw new Error('unreachable: the keyword stage always decides');
+  }
 
-    let vector: Float32Array;
-    try {
-      vector = await this.embed(text);
-    } catch (err) {
-      const why = isSrdError(err) ? `${err.code}: ${err.message}` : String(err);
-      if (deps.fallback) return this.inFallbackSpace(deps.fallback, text, `embedding failed (${why})`, started);
-      return this.fallback(text, `embedding failed (${why})`, finish, null);
-    }
+  private disabledStage(ctx: RouteContext): RouteDecision | null {
+    if (ctx.deps.config.enabled) return null;
+    return this.finish(ctx, 'lightweight', 'disabled', 1, 'smart routing is disabled (enabled: false); default lightweight model', null);
+  }
 
-    if (deps.searchPatches) {
+  /** A prefix decides at once; with learning allowed, its text is stored as a patch before the answer. */
+  private async prefixStage(ctx: RouteContext): Promise<RouteDecision | null> {
+    const { deps, options } = ctx;
+    const prefix = matchPrefix(ctx.text, deps.config.prefix);
+    if (!prefix) return null;
+    let learned = '';
+    if (options.learn !== false && deps.onLearn && prefix.text.length > 0) {
       try {
-        const threshold = config.patchSimilarityThreshold;
-        const hit = await deps.searchPatches(vector, threshold);
-        if (hit && hit.score >= threshold) {
-          return finish(
-            hit.tier,
-            'patch',
-            patchConfidence(hit.score, threshold),
-            `user patch #${hit.id} (cosine ${hit.cosine.toFixed(3)} × weight ${hit.weight.toFixed(3)} = ${hit.score.toFixed(3)} ≥ ${threshold}) → ${hit.tier}`,
-            hit.label,
-            null,
-          );
-        }
+        const vector = await this.embed(deps, prefix.text);
+        await deps.onLearn({ text: prefix.text, tier: prefix.tier, origin: 'prefix', vector, timestamp: Date.now() });
+        learned = '; learned as a patch';
       } catch (err) {
-        notes.push(`patch search failed (${(err as Error).message})`);
+        learned = `; not learned (${(err as Error).message})`;
       }
     }
+    return this.finish(ctx, prefix.tier, 'prefix', 1, `prefix "${prefix.prefix}" forces ${prefix.tier}${learned}`, null);
+  }
 
+  /** Embeds the text (embedding.timeoutMs); a failure goes to the fallback space, else to keywords. */
+  private embedStage(ctx: RouteContext): RouteDecision | null | Promise<RouteDecision | null> {
+    const onError = (err: unknown) => {
+      const why = `embedding failed (${isSrdError(err) ? `${err.code}: ${err.message}` : String(err)})`;
+      if (ctx.deps.fallback) return this.inFallbackSpace(ctx, ctx.deps.fallback, why);
+      ctx.why = why;
+      return null;
+    };
+    const embedder = ctx.deps.embedder;
+    if (embedder.embedSync) {
+      try {
+        ctx.vector = embedder.embedSync(ctx.text);
+        return null;
+      } catch (err) {
+        return onError(err);
+      }
+    }
+    return this.embed(ctx.deps, ctx.text).then((v) => {
+      ctx.vector = v;
+      return null;
+    }, onError);
+  }
+
+  /** The best user patch at ≥ patchSimilarityThreshold (decay-weighted) decides. */
+  private patchStage(ctx: RouteContext): Promise<RouteDecision | null> | null {
+    const { deps, vector } = ctx;
+    if (!deps.searchPatches || !vector || ctx.why) return null;
+    const threshold = deps.config.patchSimilarityThreshold;
+    return deps.searchPatches(vector, threshold).then(
+      (hit) => {
+        if (!hit || hit.score < threshold) return null;
+        const reasoning = `user patch #${hit.id} (cosine ${hit.cosine.toFixed(3)} × weight ${hit.weight.toFixed(3)} = ${hit.score.toFixed(3)} ≥ ${threshold}) → ${hit.tier}`;
+        return this.finish(ctx, hit.tier, 'patch', patchConfidence(hit.score, threshold), reasoning, hit.label);
+      },
+      (err: Error) => {
+        ctx.notes.push(`patch search failed (${err.message})`);
+        return null;
+      },
+    );
+  }
+
+  /** The best DNA intent at ≥ the DNA threshold decides its tier (soft partition when the tiers are close). */
+  private async dnaStage(ctx: RouteContext): Promise<RouteDecision | null> {
+    const { deps, vector } = ctx;
+    if (ctx.why || !vector) return null;
     if (!deps.dna) {
       const why = deps.dnaPending?.() ?? 'no DNA loaded';
-      if (deps.fallback) return this.inFallbackSpace(deps.fallback, text, why, started);
-      return this.fallback(text, why, finish, null);
+      if (deps.fallback) return this.inFallbackSpace(ctx, deps.fallback, why);
+      ctx.why = why;
+      return null;
     }
     let scores: IntentScores;
     try {
       scores = intentScores(await deps.scanDna(vector), deps.dna);
     } catch (err) {
-      return this.fallback(text, `DNA search failed (${(err as Error).message})`, finish, null);
+      ctx.why = `DNA search failed (${(err as Error).message})`;
+      return null;
     }
+    ctx.scores = scores;
     const best = scores.ranked[0]!;
     const bestCos = scores.cosine[best];
     const threshold = this.dnaThreshold;
     if (bestCos < threshold) {
-      return this.fallback(text, `no DNA intent reached ${threshold} (best ${best} ${bestCos.toFixed(3)})`, finish, scores);
+      ctx.why = `no DNA intent reached ${threshold} (best ${best} ${bestCos.toFixed(3)})`;
+      return null;
     }
     let tier = INTENT_TIER[best];
     let note = '';
     const runnerUp = scores.ranked.find((i) => INTENT_TIER[i] !== tier);
-    if (runnerUp && bestCos - scores.cosine[runnerUp] < config.softPartitionThreshold) {
+    if (runnerUp && bestCos - scores.cosine[runnerUp] < deps.config.softPartitionThreshold) {
       // Soft partition (Smart Router doc): the best intents of both tiers are too close to call
       // on one row; weigh every intent of each tier (calibrated tier probability) instead.
       const other: Tier = tier === 'flagship' ? 'lightweight' : 'flagship';
@@ -176,12 +223,33 @@ export class Router {
     }
     const intent = tier === INTENT_TIER[best] ? best : (scores.ranked.find((i) => INTENT_TIER[i] === tier) ?? null);
     const confidence = scores.tierProbability[tier];
-    return finish(tier, 'dna', confidence, `DNA intent ${intent} (cosine ${scores.cosine[intent ?? best].toFixed(3)}) → ${tier}${note}`, intent, scores);
+    return this.finish(ctx, tier, 'dna', confidence, `DNA intent ${intent} (cosine ${scores.cosine[intent ?? best].toFixed(3)}) → ${tier}${note}`, intent);
+  }
+
+  /** Bilingual keywords decide, else the default lightweight model. Always decides. */
+  private keywordStage(ctx: RouteContext): RouteDecision {
+    const why = ctx.why ?? 'no stage decided';
+    const kw = matchKeywords(ctx.text);
+    if (kw) return this.finish(ctx, kw.tier, 'keyword', KEYWORD_CONFIDENCE, `${why}; keywords ${kw.hits.map((h) => `"${h}"`).join(', ')} → ${kw.tier}`, null);
+    return this.finish(ctx, 'lightweight', 'default', DEFAULT_CONFIDENCE, `${why}; no keyword matched; default lightweight model`, null);
+  }
+
+  private finish(ctx: RouteContext, tier: Tier, source: DecisionSource, confidence: number, reasoning: string, intent: Intent | null): RouteDecision {
+    return {
+      decisionId: randomUUID(),
+      modelTier: tier,
+      selectedModel: this.modelFor(tier, ctx.deps.config),
+      confidence: round(confidence),
+      reasoning: ctx.notes.length > 0 ? `${reasoning}; ${ctx.notes.join('; ')}` : reasoning,
+      source,
+      intent,
+      scores: ctx.scores ? roundScores(ctx.scores.cosine) : null,
+      latencyMs: round(performance.now() - ctx.started, 3),
+    };
   }
 
   /** Model ref for a tier: defaultXModel, else the first of xModels, else the tier name. */
-  modelFor(tier: Tier): string {
-    const c = this.deps.config;
+  modelFor(tier: Tier, c: Config = this.deps.config): string {
     return tier === 'flagship'
       ? (c.defaultFlagshipModel ?? c.flagshipModels[0] ?? 'flagship')
       : (c.defaultLightweightModel ?? c.lightweightModels[0] ?? 'lightweight');
@@ -191,30 +259,19 @@ export class Router {
    * Decides in the fallback router's space (no learning, no patches of this space there) and says
    * why in `reasoning`; a DNA decision there has source "local-dna".
    */
-  private async inFallbackSpace(fallback: Router, text: string, why: string, started: number): Promise<RouteDecision> {
-    const d = await fallback.route(text, { learn: false });
+  private async inFallbackSpace(ctx: RouteContext, fallback: Router, why: string): Promise<RouteDecision> {
+    const d = await fallback.route(ctx.text, { learn: false });
     return {
       ...d,
       source: d.source === 'dna' ? 'local-dna' : d.source,
       reasoning: `${why}; local fallback embedder: ${d.reasoning}`,
-      latencyMs: round(performance.now() - started, 3),
+      latencyMs: round(performance.now() - ctx.started, 3),
     };
   }
 
-  private fallback(
-    text: string,
-    why: string,
-    finish: (tier: Tier, source: DecisionSource, confidence: number, reasoning: string, intent: Intent | null, scores: IntentScores | null) => RouteDecision,
-    scores: IntentScores | null,
-  ): RouteDecision {
-    const kw = matchKeywords(text);
-    if (kw) return finish(kw.tier, 'keyword', KEYWORD_CONFIDENCE, `${why}; keywords ${kw.hits.map((h) => `"${h}"`).join(', ')} → ${kw.tier}`, null, scores);
-    return finish('lightweight', 'default', DEFAULT_CONFIDENCE, `${why}; no keyword matched; default lightweight model`, null, scores);
-  }
-
   /** Embeds under embedding.timeoutMs; rejects with SRD_ERR_EMBED_TIMEOUT past it. */
-  private embed(text: string): Promise<Float32Array> {
-    const { embedder, config } = this.deps;
+  private embed(deps: RouterDeps, text: string): Promise<Float32Array> {
+    const { embedder, config } = deps;
     if (embedder.embedSync) {
       try {
         return Promise.resolve(embedder.embedSync(text));

@@ -1,11 +1,18 @@
 import type { MethodTable } from './types.js';
 
+/** What OpenClaw's methods read from the daemon. */
+export interface OpenclawHandlers {
+  health: () => unknown;
+  status: () => unknown;
+  config: () => unknown;
+}
+
 /**
  * OpenClaw's own methods that `openclaw doctor`, `status` and `gateway probe` call, answered
  * with minimal truthful payloads (protocol reference §4): smart-routerd has no channels,
  * agents, pairing or telemetry exporters, and says so by returning empty collections.
  */
-export function openclawMethods(options: { health: () => unknown; status: () => unknown; config: () => unknown }): MethodTable {
+export function openclawMethods(options: OpenclawHandlers): MethodTable {
   return {
     health: { scope: 'operator.read', handler: () => options.health() },
     status: { scope: 'operator.read', handler: () => options.status() },

@@ -4,11 +4,17 @@ import { formatIssues, RouteParamsSchema } from '../frames.js';
 import { hasScope } from '../handshake.js';
 import type { MethodTable } from './types.js';
 
+/** What `route` and `router.stats` need from the daemon. */
+export interface RouteHandlers {
+  route: (text: string, opts: RouteOptions) => Promise<RouteDecision>;
+  stats: () => unknown;
+}
+
 /**
  * smart-routerd's own methods: `route` ({text, sessionKey?, channel?} → decision). A prefix in a
  * routed message is recorded as a learning event only for sockets holding operator.write.
  */
-export function routeMethods(options: { route: (text: string, opts: RouteOptions) => Promise<RouteDecision>; stats: () => unknown }): MethodTable {
+export function routeMethods(options: RouteHandlers): MethodTable {
   return {
     route: {
       scope: 'operator.read',
