@@ -56,7 +56,7 @@ export class Daemon {
     this.gateway = new GatewayServer({
       version: VERSION,
       token: token.token,
-      tokenHint: token.file ?? 'gateway.auth.token / SMART_ROUTERD_TOKEN',
+      tokenHint: token.file ? 'the gateway.token file in its state dir' : 'gateway.auth.token / SMART_ROUTERD_TOKEN',
       tickIntervalMs: config.gateway.tickIntervalMs,
       handshakeTimeoutMs: config.gateway.handshakeTimeoutMs,
       phase: () => this.phase,

@@ -1,6 +1,8 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createPublicKey, randomUUID, timingSafeEqual, verify } from 'node:crypto';
+import { z } from 'zod';
 import {
   CloseCodes,
+  type ConnectParams,
   ConnectParamsSchema,
   type ErrorShape,
   errorShape,
@@ -48,6 +50,22 @@ export interface HelloContext {
   health: () => unknown;
 }
 
+/** The `connect.challenge` a socket was sent (protocol reference §2.1). */
+export interface Challenge {
+  nonce: string;
+  /** Epoch ms. */
+  ts: number;
+}
+
+/** `connect.device` (protocol reference §2.2): all fields required when the block is present. */
+const DeviceSchema = z.looseObject({
+  id: z.string().min(1).max(128),
+  publicKey: z.string().min(1).max(256),
+  signature: z.string().min(1).max(512),
+  signedAt: z.number().int(),
+  nonce: z.string().min(1).max(128),
+});
+
 /** Outcome of a `connect` request. */
 export type ConnectOutcome =
   | { ok: true; session: Session; hello: Record<string, unknown> }
@@ -59,7 +77,7 @@ export type ConnectOutcome =
  * protocol range without 4 (probe: without 3–4) → 1002 `protocol mismatch`, bad role → 1008,
  * missing or wrong token → 1008 with the `unauthorized: gateway token …` messages the CLI knows.
  */
-export function handleConnect(params: unknown, ctx: HelloContext): ConnectOutcome {
+export function handleConnect(params: unknown, ctx: HelloContext, challenge: Challenge): ConnectOutcome {
   const parsed = ConnectParamsSchema.safeParse(params);
   if (!parsed.success) {
     const message = `invalid connect params: ${formatIssues(parsed.error)}`;
@@ -88,14 +106,19 @@ export function handleConnect(params: unknown, ctx: HelloContext): ConnectOutcom
     return fail(errorShape('INVALID_REQUEST', 'invalid role', { details: { role, supportedRoles: ['operator'] } }), CloseCodes.POLICY, 'invalid role');
   }
   const presented = p.auth?.token ?? p.auth?.password;
+  // The messages name where the token lives in general terms only: an unauthenticated peer
+  // learns no path of this machine (issue 15). The daemon's ready line logs the file itself.
   if (presented === undefined || presented === '') {
-    const message = `unauthorized: gateway token missing (pass this daemon's token; it is in ${ctx.tokenHint})`;
+    const message = `unauthorized: gateway token missing (pass this daemon's token: ${ctx.tokenHint})`;
     return fail(authError(message, 'AUTH_TOKEN_MISSING', 'token_missing'), CloseCodes.POLICY, message);
   }
   if (!safeEqual(presented, ctx.token)) {
-    const message = `unauthorized: gateway token mismatch (use this daemon's token from ${ctx.tokenHint})`;
+    const message = `unauthorized: gateway token mismatch (use this daemon's token: ${ctx.tokenHint})`;
     return fail(authError(message, 'AUTH_TOKEN_MISMATCH', 'token_mismatch'), CloseCodes.POLICY, message);
   }
+  const deviceFailure = checkDevice((params as { device?: unknown }).device, p, presented, challenge);
+  if (deviceFailure)
+    return fail(errorShape('INVALID_REQUEST', deviceFailure.message, { details: { code: deviceFailure.code } }), CloseCodes.POLICY, deviceFailure.message);
   const requested = p.scopes ?? DEFAULT_SCOPES;
   const scopes = new Set(requested.filter((s): s is OperatorScope => (OPERATOR_SCOPES as readonly string[]).includes(s)));
   const session: Session = {
@@ -126,6 +149,42 @@ export function handleConnect(params: unknown, ctx: HelloContext): ConnectOutcom
 /** True when `scopes` satisfies `required` (operator.admin satisfies everything, as in OpenClaw). */
 export function hasScope(scopes: Set<string>, required: OperatorScope): boolean {
   return scopes.has(required) || scopes.has('operator.admin');
+}
+
+/**
+ * Checks a `connect.device` block when one is sent (protocol reference §2.2, OpenClaw
+ * `device-auth.ts`): its nonce must be this socket's challenge nonce, so a signed connect cannot
+ * be replayed on another socket, its id the SHA-256 of its Ed25519 public key, and its signature
+ * valid over the v3 string `v3|deviceId|clientId|clientMode|role|scopes|signedAtMs|token|nonce|platform|deviceFamily`
+ * or the legacy v2 one (the same without the last two fields). Returns the failure, or null.
+ * Without a device block the shared token is the whole credential (what the OpenClaw CLI sends on
+ * loopback), and the nonce binds nothing.
+ */
+function checkDevice(raw: unknown, p: ConnectParams, token: string, challenge: Challenge): { code: string; message: string } | null {
+  if (raw === undefined) return null;
+  const parsed = DeviceSchema.safeParse(raw);
+  if (!parsed.success) return { code: 'DEVICE_AUTH_INVALID', message: `invalid connect params: ${formatIssues(parsed.error, '/params/device')}` };
+  const d = parsed.data;
+  if (d.nonce !== challenge.nonce)
+    return { code: 'DEVICE_AUTH_NONCE_MISMATCH', message: 'device nonce mismatch: sign the connect.challenge nonce sent on this socket' };
+  let key: ReturnType<typeof createPublicKey>;
+  try {
+    const raw32 = Buffer.from(d.publicKey, 'base64url');
+    if (raw32.length !== 32) throw new Error('not 32 bytes');
+    if (createHash('sha256').update(raw32).digest('hex') !== d.id)
+      return { code: 'DEVICE_AUTH_ID_MISMATCH', message: 'device id is not the SHA-256 of its public key' };
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: d.publicKey }, format: 'jwk' });
+  } catch {
+    return { code: 'DEVICE_AUTH_INVALID', message: 'device publicKey is not a base64url Ed25519 key' };
+  }
+  const client = p.client as { id: string; mode: string; platform: string; deviceFamily?: unknown };
+  const scopes = (p.scopes ?? []).join(',');
+  const head = [d.id, client.id, client.mode, p.role ?? 'operator', scopes, String(d.signedAt), token, d.nonce];
+  const v2 = ['v2', ...head].join('|');
+  const v3 = ['v3', ...head, client.platform, typeof client.deviceFamily === 'string' ? client.deviceFamily : ''].join('|');
+  const signature = Buffer.from(d.signature, 'base64url');
+  for (const payload of [v3, v2]) if (verify(null, Buffer.from(payload), key, signature)) return null;
+  return { code: 'DEVICE_AUTH_SIGNATURE_INVALID', message: 'device signature invalid' };
 }
 
 function authError(message: string, code: string, authReason: string): ErrorShape {

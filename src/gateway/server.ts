@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { isSrdError } from '../errors.js';
@@ -9,14 +9,16 @@ import {
   type EventFrame,
   errorResponse,
   errorShape,
+  MAX_BUFFERED_BYTES,
   MAX_PAYLOAD_BYTES,
   MAX_PREAUTH_PAYLOAD_BYTES,
   okResponse,
   RequestFrameSchema,
   type ResponseFrame,
 } from './frames.js';
-import { type HelloContext, handleConnect, hasScope, type Session } from './handshake.js';
-import { handleHttp, type Phase } from './http.js';
+import { AuthThrottle, MAX_IN_FLIGHT, MAX_PREAUTH_CONNECTIONS, originAllowed } from './guards.js';
+import { type Challenge, type HelloContext, handleConnect, hasScope, type Session } from './handshake.js';
+import { handleHttp, type Phase, send as sendJson } from './http.js';
 import type { MethodTable } from './methods/types.js';
 
 /** What the gateway needs from the daemon. */
@@ -29,6 +31,8 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** WebSocket ping interval on authenticated sockets (OpenClaw: 25 s). */
   pingIntervalMs?: number;
+  /** Browser origins allowed besides loopback ones (`gateway.allowedOrigins`; guards.ts originAllowed). */
+  allowedOrigins?: readonly string[];
   methods: MethodTable;
   phase: () => Phase;
   health: () => unknown;
@@ -40,10 +44,29 @@ const EVENTS = ['connect.challenge', 'tick', 'shutdown'];
 
 interface Conn {
   ws: WebSocket;
+  /** The TCP socket under `ws` (pre-auth byte count). */
+  socket: Socket;
+  /** Peer address, for the auth throttle and logs. */
+  peer: string;
+  challenge: Challenge;
   session: Session | null;
   inFlight: number;
+  /** Reading paused at MAX_IN_FLIGHT. */
+  paused: boolean;
   alive: boolean;
 }
+
+/** HTTP server limits (issue 15): slow or oversized requests cost a bounded time and memory. */
+const HTTP_LIMITS = {
+  /** Request head size, bytes (Node's default, stated). */
+  maxHeaderSize: 16 * 1024,
+  /** Time to receive a request's head, ms (slowloris). */
+  headersTimeout: 10_000,
+  /** Time to receive a whole request, ms. */
+  requestTimeout: 30_000,
+  /** Idle keep-alive socket, ms. */
+  keepAliveTimeout: 5_000,
+} as const;
 
 /**
  * WebSocket + HTTP on one port, speaking the OpenClaw gateway protocol (DESIGN.md §7,
@@ -59,13 +82,24 @@ export class GatewayServer {
   private tickTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private seq = 0;
+  private preauth = 0;
+  private readonly throttle = new AuthThrottle();
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
-    this.http = http.createServer((req, res) => handleHttp(req, res, opts.phase()));
+    this.http = http.createServer(HTTP_LIMITS, (req, res) => this.onHttp(req, res));
+    this.http.keepAliveTimeout = HTTP_LIMITS.keepAliveTimeout;
+    // A malformed request (bad request line, oversized head, timeout) never reaches onHttp: answer
+    // 400 once and drop the socket; never let it surface as an error of the server.
+    this.http.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (socket.writable && !socket.writableEnded)
+        socket.end(`HTTP/1.1 ${err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400} Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroy();
+    });
     // OpenClaw's gateway does not negotiate permessage-deflate; neither do we (protocol ref §1).
-    this.wss = new WebSocketServer({ server: this.http, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
-    this.wss.on('connection', (ws) => this.onConnection(ws));
+    // noServer: the upgrade is ours to refuse first (Origin, pre-auth socket cap), before ws reads a byte.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES });
+    this.http.on('upgrade', (req, socket: Socket, head) => this.onUpgrade(req, socket, head));
   }
 
   /** Starts listening; resolves with the bound address. Rejects on EADDRINUSE etc. */
@@ -89,7 +123,7 @@ export class GatewayServer {
   broadcast(event: string, payload: unknown): void {
     const frame: EventFrame = { type: 'event', event, payload, seq: this.seq++ };
     const text = JSON.stringify(frame);
-    for (const c of this.conns) if (c.session && c.ws.readyState === c.ws.OPEN) c.ws.send(text);
+    for (const c of this.conns) if (c.session) this.sendText(c, text);
   }
 
   /** Requests being handled right now, over all sockets. */
@@ -125,17 +159,77 @@ export class GatewayServer {
     clearTimeout(hardStop);
   }
 
-  private onConnection(ws: WebSocket): void {
-    const conn: Conn = { ws, session: null, inFlight: 0, alive: true };
+  /** Plain HTTP on the gateway port: the health routes. A handler that throws answers 500; the process never exits for one request. */
+  private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+    try {
+      handleHttp(req, res, this.opts.phase());
+    } catch (err) {
+      this.opts.logger.error({ err }, 'HTTP handler failed');
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error' });
+      else res.destroy();
+    }
+  }
+
+  /**
+   * WebSocket upgrade (protocol reference §1), refused with a plain HTTP status before ws sees it:
+   * a browser Origin that is neither loopback nor configured → 403; more than
+   * MAX_PREAUTH_CONNECTIONS unauthenticated sockets → 503.
+   */
+  private onUpgrade(req: http.IncomingMessage, socket: Socket, head: Buffer): void {
+    const refuse = (status: number, reason: string) => {
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+      );
+      socket.destroy();
+    };
+    socket.on('error', () => undefined); // a reset before the upgrade completes is the peer's business
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, this.opts.allowedOrigins ?? [])) {
+      this.opts.logger.debug({ origin }, 'WebSocket upgrade refused: origin not allowed');
+      refuse(403, 'origin not allowed');
+      return;
+    }
+    if (this.preauth >= MAX_PREAUTH_CONNECTIONS) {
+      refuse(503, 'too many unauthenticated connections');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, head.length));
+  }
+
+  private onConnection(ws: WebSocket, socket: Socket, headBytes: number): void {
+    const challenge: Challenge = { nonce: randomUUID(), ts: Date.now() };
+    const conn: Conn = { ws, socket, peer: socket.remoteAddress ?? 'unknown', challenge, session: null, inFlight: 0, paused: false, alive: true };
     this.conns.add(conn);
+    this.preauth++;
     const log = this.opts.logger;
+    const endPreauth = () => {
+      if (conn.session || !this.conns.has(conn)) return;
+      this.preauth--;
+      socket.off('data', countPreauth);
+      clearTimeout(handshakeTimer);
+    };
     const handshakeTimer = setTimeout(() => {
       log.debug('closing socket: no connect within handshake timeout');
       ws.close();
     }, this.opts.handshakeTimeoutMs);
-    ws.on('pong', () => (conn.alive = true));
+    // Pre-auth limit at the socket layer (issue 15, finding 2): ws buffers a frame up to maxPayload
+    // (25 MiB) before it emits it, so the 64 KiB pre-auth limit is counted on the raw bytes and the
+    // socket stops being read as soon as it is passed. One frame is allowed before `connect`.
+    let preauthBytes = headBytes;
+    const countPreauth = (chunk: Buffer) => {
+      preauthBytes += chunk.length;
+      if (preauthBytes <= MAX_PREAUTH_PAYLOAD_BYTES + 14 /* largest frame header */) return;
+      socket.off('data', countPreauth);
+      socket.pause();
+      ws.close(CloseCodes.TOO_LARGE, 'preauth payload too large');
+      setTimeout(() => ws.terminate(), 1000).unref();
+    };
+    socket.on('data', countPreauth);
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
     ws.on('close', () => {
-      clearTimeout(handshakeTimer);
+      endPreauth();
       this.conns.delete(conn);
     });
     ws.on('error', (err) => log.debug({ err }, 'socket error'));
@@ -144,10 +238,14 @@ export class GatewayServer {
         this.onRequest(conn, data, isBinary);
         return;
       }
-      if (this.onPreAuth(conn, data, isBinary)) clearTimeout(handshakeTimer);
+      if (this.onPreAuth(conn, data, isBinary)) {
+        this.preauth--;
+        socket.off('data', countPreauth);
+        clearTimeout(handshakeTimer);
+      }
     });
     // OpenClaw protocol v4 handshake: the server speaks first; clients wait for this event.
-    this.send(ws, { type: 'event', event: 'connect.challenge', payload: { nonce: randomUUID(), ts: Date.now() } });
+    this.send(conn, { type: 'event', event: 'connect.challenge', payload: { nonce: challenge.nonce, ts: challenge.ts } });
   }
 
   /** Handles the first frame; returns true once the socket is authenticated. */
@@ -167,27 +265,42 @@ export class GatewayServer {
     const { id, method, params } = req.data;
     if (method !== 'connect') {
       const message = 'invalid handshake: first request must be connect';
-      this.send(ws, errorResponse(id, errorShape('INVALID_REQUEST', message)));
+      this.send(conn, errorResponse(id, errorShape('INVALID_REQUEST', message)));
       ws.close(CloseCodes.POLICY, message);
       return false;
     }
     if (this.opts.phase() === 'starting') {
       this.send(
-        ws,
+        conn,
         errorResponse(id, errorShape('UNAVAILABLE', 'gateway starting; retry shortly', { retryable: true, retryAfterMs: 500, details: { reason: 'startup' } })),
       );
       ws.close(CloseCodes.TRY_LATER, 'gateway starting');
       return false;
     }
-    const outcome = handleConnect(params, this.helloContext());
+    const throttled = this.throttle.check(conn.peer);
+    if (throttled.limited) {
+      const message = 'unauthorized: too many failed auth attempts; retry later';
+      const error = errorShape('INVALID_REQUEST', message, {
+        retryable: true,
+        retryAfterMs: throttled.retryAfterMs,
+        details: { code: 'AUTH_RATE_LIMITED', authReason: 'rate_limited', canRetryWithDeviceToken: false, recommendedNextStep: 'wait_then_retry' },
+      });
+      this.send(conn, errorResponse(id, error));
+      ws.close(CloseCodes.POLICY, message);
+      this.throttle.recordFailure(conn.peer);
+      return false;
+    }
+    const outcome = handleConnect(params, this.helloContext(), conn.challenge);
     if (!outcome.ok) {
-      this.send(ws, errorResponse(id, outcome.error));
+      this.send(conn, errorResponse(id, outcome.error));
       ws.close(outcome.close.code, closeReason(outcome.close.reason));
-      this.opts.logger.info({ reason: outcome.error.message }, 'connect rejected');
+      const failures = this.throttle.recordFailure(conn.peer);
+      // Bounded logging: the first failure from a peer at once, then one line per window with the count.
+      if (failures > 0) this.opts.logger.info({ peer: conn.peer, failures, reason: outcome.error.message }, 'connect rejected');
       return false;
     }
     conn.session = outcome.session;
-    this.send(ws, okResponse(id, outcome.hello));
+    this.send(conn, okResponse(id, outcome.hello));
     return true;
   }
 
@@ -195,7 +308,7 @@ export class GatewayServer {
     const frame = parseFrame(data, isBinary);
     if (frame === undefined) {
       // No id to answer: an error response with an empty id, and the socket stays open (STYLE §10).
-      this.send(conn.ws, errorResponse('', errorShape('INVALID_REQUEST', 'invalid frame: not a JSON object')));
+      this.send(conn, errorResponse('', errorShape('INVALID_REQUEST', 'invalid frame: not a JSON object')));
       return;
     }
     // Cheap envelope check first (OpenClaw frame-guards); the schema only runs to explain a failure.
@@ -203,14 +316,34 @@ export class GatewayServer {
       const req = RequestFrameSchema.safeParse(frame);
       const id = typeof frame.id === 'string' ? frame.id : '';
       const issues = req.success ? 'unsupported frame' : req.error.issues.map((i) => `at /${i.path.join('/')}: ${i.message}`).join('; ');
-      this.send(conn.ws, errorResponse(id, errorShape('INVALID_REQUEST', `invalid request frame: ${issues}`)));
+      this.send(conn, errorResponse(id, errorShape('INVALID_REQUEST', `invalid request frame: ${issues}`)));
       return;
     }
     const { id, method, params } = frame;
-    conn.inFlight++;
+    // Per-connection in-flight cap (issue 15, finding 4): at the cap the socket is no longer read,
+    // so a flood waits in its own TCP buffers and other sockets keep their turn. Frames ws had
+    // already buffered when reading paused are refused with the protocol's retryable error.
+    if (conn.inFlight >= MAX_IN_FLIGHT) {
+      const error = errorShape('UNAVAILABLE', `too many requests in flight on this connection (at most ${MAX_IN_FLIGHT})`, {
+        retryable: true,
+        retryAfterMs: 10,
+      });
+      this.send(conn, errorResponse(id, error));
+      return;
+    }
+    if (++conn.inFlight === MAX_IN_FLIGHT) {
+      conn.paused = true;
+      conn.ws.pause();
+    }
     void this.dispatch(conn.session!, method, params)
-      .then((res) => this.send(conn.ws, res.ok ? okResponse(id, res.payload) : errorResponse(id, res.error)))
-      .finally(() => conn.inFlight--);
+      .then((res) => this.send(conn, res.ok ? okResponse(id, res.payload) : errorResponse(id, res.error)))
+      .finally(() => {
+        conn.inFlight--;
+        if (conn.paused && conn.inFlight < MAX_IN_FLIGHT / 2) {
+          conn.paused = false;
+          conn.ws.resume();
+        }
+      });
   }
 
   private async dispatch(
@@ -219,7 +352,8 @@ export class GatewayServer {
     params: unknown,
   ): Promise<{ ok: true; payload: unknown } | { ok: false; error: ReturnType<typeof errorShape> }> {
     if (method === 'connect') return { ok: false, error: errorShape('INVALID_REQUEST', 'already connected') };
-    const spec = this.opts.methods[method];
+    // Own properties only: `constructor`, `__proto__` and `toString` are no methods (issue 15).
+    const spec = Object.hasOwn(this.opts.methods, method) ? this.opts.methods[method] : undefined;
     if (!spec) return { ok: false, error: errorShape('INVALID_REQUEST', `unknown method: ${method}`) };
     if (!hasScope(session.scopes, spec.scope)) {
       return {
@@ -267,8 +401,24 @@ export class GatewayServer {
     }
   }
 
-  private send(ws: WebSocket, frame: ResponseFrame | EventFrame): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+  /**
+   * Sends one frame. A peer whose unread output passes MAX_BUFFERED_BYTES (50 MiB, advertised in
+   * hello-ok `policy.maxBufferedBytes`) is a slow consumer: closed with 1008 and dropped, so one
+   * socket that never reads cannot grow the daemon's memory (issue 15, finding 4).
+   */
+  private send(conn: Conn, frame: ResponseFrame | EventFrame): void {
+    this.sendText(conn, JSON.stringify(frame));
+  }
+
+  private sendText(conn: Conn, text: string): void {
+    const { ws } = conn;
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(text);
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.opts.logger.warn({ peer: conn.peer, bufferedBytes: ws.bufferedAmount }, 'dropping a slow consumer: its unread output passed maxBufferedBytes');
+      ws.close(CloseCodes.POLICY, 'slow consumer');
+      ws.terminate();
+    }
   }
 }
 
