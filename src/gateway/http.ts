@@ -9,7 +9,7 @@ export type Phase = 'starting' | 'ready' | 'reloading' | 'draining' | 'stopped';
  * `http://…`), and `new URL(target, base)` throws on some of them (issue 15, finding 1).
  */
 export function targetPath(target: string | undefined): string | null {
-  if (!target || target.charCodeAt(0) !== 0x2f /* '/' */) return null;
+  if (!target?.startsWith('/')) return null;
   const end = target.search(/[?#]/);
   return end === -1 ? target : target.slice(0, end);
 }
