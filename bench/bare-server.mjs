@@ -3,7 +3,7 @@
 
 import http from 'node:http';
 
-const server = http.createServer((req, res) => res.end('ok'));
+const server = http.createServer((_req, res) => res.end('ok'));
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   console.log(JSON.stringify({ msg: 'bare node ready', url: `http://127.0.0.1:${port}` }));

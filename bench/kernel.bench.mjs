@@ -38,7 +38,7 @@ function jsSearch(mat, q, rows, dims, k, outIdx, outScore) {
   for (let r = 0, base = 0; r < rows; r++, base += dims) {
     let s = 0;
     for (let i = 0; i < dims; i++) s += q[i] * mat[base + i];
-    if (s !== s) continue;
+    if (Number.isNaN(s)) continue;
     if (len === k && s <= outScore[k - 1]) continue;
     let pos = len < k ? len : k - 1;
     while (pos > 0 && outScore[pos - 1] < s) {

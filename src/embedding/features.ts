@@ -35,6 +35,7 @@ export const FAMILY_WEIGHTS = {
 const TOKEN_RE = /\p{Script=Han}+|[\p{Script=Hiragana}\p{Script=Katakana}]+|\p{Script=Hangul}+|[\p{L}\p{N}_]+(?:['’][\p{L}]+)?|[^\s\p{L}\p{N}]/gu;
 const HAN_RE = /\p{Script=Han}/u;
 const LETTER_OR_NUMBER_RE = /[\p{L}\p{N}]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: \x00-\x7f is the whole ASCII range; the regex finds any character outside it, control characters included
 const NON_ASCII_RE = /[^\x00-\x7f]/;
 /** No code point below U+2E80 (CJK Radicals Supplement) is Han (test/embedding/local-golden.test.ts checks). */
 const FIRST_HAN_UNIT = 0x2e80;

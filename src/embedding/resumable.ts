@@ -87,7 +87,9 @@ export class ResumableBatchEmbedder implements Embedder {
               this.space.dims,
             ),
           );
-          chunk.forEach(([key], n) => cache.vectors.set(key, vectors[n]!));
+          chunk.forEach(([key], n) => {
+            cache.vectors.set(key, vectors[n]!);
+          });
           done += chunk.length;
           this.options.onProgress?.({ done, total, cached });
         }

@@ -66,7 +66,9 @@ export function trainRows(samples: SparseVector[], labels: number[], classes: nu
   const rand = mulberry32(options.seed ?? 1);
 
   const byClass: number[][] = Array.from({ length: classes }, () => []);
-  samples.forEach((_, n) => byClass[labels[n]!]!.push(n));
+  samples.forEach((_, n) => {
+    byClass[labels[n]!]!.push(n);
+  });
   const rowClass: number[] = [];
   const inits: Float32Array[] = [];
   for (let c = 0; c < classes; c++) {
@@ -240,7 +242,7 @@ function sphericalKMeans(members: SparseVector[], k: number, dims: number, rand:
       });
       assign[n] = b;
     });
-    centres.forEach((c) => c.fill(0));
+    for (const c of centres) c.fill(0);
     members.forEach((s, n) => {
       const c = centres[assign[n]!]!;
       for (let j = 0; j < s.idx.length; j++) c[s.idx[j]!]! += s.val[j]!;

@@ -139,7 +139,9 @@ export class KernelPool {
     let allScores: Float32Array | null = null;
     if (all) {
       allScores = new Float32Array(matrix.rows);
-      results.forEach((r, i) => allScores!.set(r.all!, starts[i]!));
+      results.forEach((r, i) => {
+        allScores!.set(r.all!, starts[i]!);
+      });
     }
     return { ids: Int32Array.from(best, (c) => c.id), scores: Float32Array.from(best, (c) => c.score), all: allScores };
   }

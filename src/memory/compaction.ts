@@ -201,7 +201,10 @@ export async function planCompaction(
   for (const tier of ['flagship', 'lightweight'] as const) {
     const byNewest = clusters[tier].map(clusterPatch).sort((a, b) => (isNewer(a, b) ? -1 : isNewer(b, a) ? 1 : 0));
     byNewest.forEach((p, i) => {
-      if (i < decay.minRetention) return void out.push(p);
+      if (i < decay.minRetention) {
+        out.push(p);
+        return;
+      }
       const w = decayedWeight(p.weight, now - p.timestamp, decay.gamma, decay.halfLifeDays);
       if (w < decay.deathThreshold) dropped++;
       else evictable.push({ p, w });

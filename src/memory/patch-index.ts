@@ -155,7 +155,11 @@ export class PatchIndex {
     }
     if (rows.length > 0 && entries >= SPARSE_DENSITY * rows.length * dims) {
       const data = new Float32Array(rows.length * dims);
-      rows.forEach((row, r) => row.idx.forEach((j, i) => (data[r * dims + j] = row.val[i]!)));
+      rows.forEach((row, r) => {
+        row.idx.forEach((j, i) => {
+          data[r * dims + j] = row.val[i]!;
+        });
+      });
       this.sparseRows = null;
       this.listed = 0;
       this.listedEntries = 0;

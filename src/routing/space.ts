@@ -73,7 +73,7 @@ export class RoutingSpace {
     const dna = embedder.embedSync ? await loadOrBuildDna(stateDir, embedder, logger) : await findDna(stateDir, embedder, logger);
     let memory: MemoryStore | null = null;
     let patches: PatchSearch | null = null;
-    if (previous && previous.memory && sameSpace(previous.embedder.space, embedder.space) && sameMemorySettings(previous.config, config)) {
+    if (previous?.memory && sameSpace(previous.embedder.space, embedder.space) && sameMemorySettings(previous.config, config)) {
       memory = previous.memory;
       patches = previous.patches;
       previous.memory = null; // handed over: closing the previous space leaves it open

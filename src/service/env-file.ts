@@ -25,7 +25,7 @@ const TOKEN_LINE = new RegExp(`^\\s*(export\\s+)?${TOKEN_VARIABLE}=`);
  * a single quote or a control character (neither survives the env file's quoting).
  */
 export function assertServiceToken(token: string): void {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a token with a control character (U+0000-U+001F, U+007F) cannot survive the env file's single-quoted value, so it is refused
   if (token.length < 8 || token.includes("'") || /[\u0000-\u001f\u007f]/.test(token)) {
     throw new SrdError('SRD_ERR_CONFIG_INVALID', "--token: expected at least 8 characters without quotes (') or control characters", {
       details: { problems: ['--token: expected at least 8 characters without quotes or control characters'] },
@@ -49,7 +49,8 @@ export function nextEnvFile(existing: string | null, token: string | undefined):
 
 /** True when the env file assigns SMART_ROUTERD_TOKEN a non-empty value. */
 export function envFileHasToken(content: string | null): boolean {
-  return content !== null && content.split('\n').some((line) => TOKEN_LINE.test(line) && !/=\s*(''|"")?\s*$/.test(line));
+  if (content === null) return false;
+  return content.split('\n').some((line) => TOKEN_LINE.test(line) && !/=\s*(''|"")?\s*$/.test(line));
 }
 
 /** The env file with every value replaced by `<redacted>`, for --dry-run output. */

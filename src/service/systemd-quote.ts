@@ -11,7 +11,7 @@ import { SrdError } from '../errors.js';
  * directive and smuggle in another one, and no quoting makes that safe. `what` names the value.
  */
 export function assertPrintable(value: string, what: string): void {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters (U+0000-U+001F, U+007F) are what this check rejects: a newline would end the directive, and no systemd quoting makes them safe
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new SrdError(
       'SRD_ERR_SERVICE_RENDER',
@@ -52,7 +52,7 @@ export function execWord(word: string): string {
 export function execLine(argv: readonly string[]): string {
   const [exe, ...args] = argv;
   assertPrintable(exe ?? '', 'the executable path');
-  if (!exe || !exe.startsWith('/') || /["'\\]/.test(exe)) {
+  if (!exe?.startsWith('/') || /["'\\]/.test(exe)) {
     throw new SrdError(
       'SRD_ERR_SERVICE_RENDER',
       `systemd cannot run ${JSON.stringify(exe)}: the executable path must be absolute and free of quotes and backslashes; pass --node <such a path>`,

@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startDaemon } from '../helpers/daemon.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 function stateDir(config: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'srd-life-'));
   dirs.push(dir);

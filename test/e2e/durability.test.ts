@@ -6,7 +6,9 @@ import type { GatewayClient } from '../../src/gateway/index.js';
 import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 function stateDir(config: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'srd-durable-'));
   dirs.push(dir);

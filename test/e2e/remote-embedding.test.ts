@@ -20,8 +20,19 @@ const daemons: RunningDaemon[] = [];
 let fake: FakeEmbeddingServer;
 
 type Decision = { source: string; modelTier: string; reasoning: string; latencyMs: number };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Status = { router: Record<string, any> };
+/**
+ * The fields of the `status` payload's `router` section these tests read. `dna` and `embedding`
+ * are typed as present: each test reads them in a phase where they are set.
+ */
+type Status = {
+  router: {
+    phase: string;
+    dna: { path: string; rows: number };
+    embedding: { provider: string; model: string; dims: number; health: { ok: boolean; breaker: { state: string } } };
+    fallback: { mode: string; space: string | null } | null;
+    dnaBuild: { state: string; space: string } | null;
+  };
+};
 
 function stateDir(config: Record<string, unknown>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'srd-remote-'));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
-import { connectParams, openRaw, type RawSocket } from '../helpers/raw-socket.js';
+import { connectParams, type Frame, openRaw, type RawSocket } from '../helpers/raw-socket.js';
 
 let daemon: RunningDaemon;
 
@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 /** Opens a socket, waits for the challenge and completes connect; returns the socket and hello. */
-async function connected(scopes?: string[]): Promise<{ sock: RawSocket; hello: Record<string, any> }> {
+async function connected(scopes?: string[]): Promise<{ sock: RawSocket; hello: Frame }> {
   const sock = await openRaw(daemon.url);
   await sock.next((f) => f.event === 'connect.challenge');
   sock.send({ type: 'req', id: 'c1', method: 'connect', params: connectParams(daemon.token, scopes ? { scopes } : {}) });
@@ -182,7 +182,9 @@ describe('requests after connect', () => {
   it('answers concurrent requests on one socket, each by its own id', async () => {
     const { sock } = await connected();
     const texts = Array.from({ length: 40 }, (_, i) => (i % 2 ? `Write a Go function that parses CSV line ${i}` : `good morning, how are you ${i}`));
-    texts.forEach((text, i) => sock.send({ type: 'req', id: `q${i}`, method: 'route', params: { text } }));
+    texts.forEach((text, i) => {
+      sock.send({ type: 'req', id: `q${i}`, method: 'route', params: { text } });
+    });
     const answers = await Promise.all(texts.map((_, i) => sock.next((f) => f.id === `q${i}`)));
     expect(answers.every((a) => a.ok)).toBe(true);
     expect(new Set(answers.map((a) => a.payload.decisionId)).size).toBe(40);
@@ -209,7 +211,9 @@ describe('requests after connect', () => {
       ['doctor.memory.status', { probe: false }],
       ['device.pair.list', {}],
     ];
-    methods.forEach(([method, params], i) => sock.send({ type: 'req', id: `m${i}`, method, ...(params === undefined ? {} : { params }) }));
+    methods.forEach(([method, params], i) => {
+      sock.send({ type: 'req', id: `m${i}`, method, ...(params === undefined ? {} : { params }) });
+    });
     const res = await Promise.all(methods.map((_, i) => sock.next((f) => f.id === `m${i}`)));
     expect(res.map((r) => r.ok)).toEqual(methods.map(() => true));
     expect(res[0]!.payload).toMatchObject({ ok: true, channels: {}, agents: [] });

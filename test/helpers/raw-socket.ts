@@ -1,11 +1,48 @@
 import WebSocket from 'ws';
 
+/** `error` of a failed response (OpenClaw ErrorShape), with the `details` the auth and scope errors carry. */
+export interface FrameError {
+  code: string;
+  message: string;
+  details: { code: string } & Record<string, unknown>;
+  retryable: boolean;
+  retryAfterMs: number;
+}
+
+/** The payload fields the tests read: connect.challenge and tick, hello-ok, route. */
+export interface FramePayload {
+  nonce: string;
+  ts: number;
+  type: string;
+  protocol: number;
+  server: { version: string; connId: string };
+  features: { methods: string[]; events: string[] };
+  snapshot: { health: { ok: boolean }; uptimeMs: number } & Record<string, unknown>;
+  auth: unknown;
+  policy: unknown;
+  decisionId: string;
+}
+
+/**
+ * A frame the server sent: the fields of a response and of an event. They are typed as present
+ * because a test reads only the fields of the frame it waited for; a missing one fails that test.
+ */
+export interface Frame {
+  type: string;
+  id: string;
+  event: string;
+  seq: number;
+  ok: boolean;
+  payload: FramePayload;
+  error: FrameError;
+}
+
 /** A raw WebSocket that records every frame and the close, for protocol-level assertions. */
 export interface RawSocket {
   ws: WebSocket;
-  frames: Array<Record<string, any>>;
+  frames: Frame[];
   /** Resolves with the next frame matching `pred` (already received ones count). */
-  next(pred?: (f: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any>>;
+  next(pred?: (f: Frame) => boolean, timeoutMs?: number): Promise<Frame>;
   /** Resolves with {code, reason} when the server closes. */
   closed: Promise<{ code: number; reason: string }>;
   send(value: unknown): void;
@@ -15,11 +52,11 @@ export interface RawSocket {
 export function openRaw(url: string): Promise<RawSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
-    const frames: Array<Record<string, any>> = [];
-    const waiters: Array<{ pred: (f: Record<string, any>) => boolean; resolve: (f: Record<string, any>) => void }> = [];
+    const frames: Frame[] = [];
+    const waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
     const closed = new Promise<{ code: number; reason: string }>((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
     ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as Record<string, any>;
+      const frame = JSON.parse(data.toString()) as Frame;
       frames.push(frame);
       for (const w of [...waiters])
         if (w.pred(frame)) {

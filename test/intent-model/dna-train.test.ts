@@ -56,7 +56,11 @@ function softmaxSamples(n: number, temperature: number, seed: number): { scores:
     const exps = row.map((s) => Math.exp(temperature * s));
     let u = r() * exps.reduce((a, b) => a + b, 0);
     let label = 0;
-    while (label < 2 && (u -= exps[label]!) > 0) label++;
+    while (label < 2) {
+      u -= exps[label]!;
+      if (u <= 0) break;
+      label++;
+    }
     scores.push(row);
     labels.push(label);
   }

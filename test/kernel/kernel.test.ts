@@ -78,7 +78,9 @@ for (const build of ['simd', 'scalar'] as const) {
       const got = Array.from(new Float32Array(memory.buffer, OUT, rows));
       const want = reference(q, m, rows, dims);
       expect(got.length).toBe(rows);
-      got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
+      got.forEach((g, i) => {
+        expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!)));
+      });
     });
 
     it.each([...SHAPES, [4100, 9], [2049, 64]] as Array<[number, number]>)(
@@ -93,7 +95,9 @@ for (const build of ['simd', 'scalar'] as const) {
           kernel.scoresColumns(Q, M, rows, dims, stride, OUT);
           const got = Array.from(new Float32Array(memory.buffer, OUT, rows));
           const want = reference(q, m, rows, dims);
-          got.forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!))));
+          got.forEach((g, i) => {
+            expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want[i]!)));
+          });
           // Nothing past `rows` is written.
           expect(new Float32Array(memory.buffer, OUT + rows * 4, 1)[0]).toBeNaN();
         }
@@ -139,7 +143,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     const q = randomMatrix(1, dims, 6);
     const res = await pool.scan(q, region, 3, true);
     const want = reference(q, m, rows, dims);
-    Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-4));
+    Array.from(res.all!).forEach((g, i) => {
+      expect(Math.abs(g - want[i]!)).toBeLessThan(1e-4);
+    });
     const best = want
       .map((s, i) => ({ s, i }))
       .sort((a, b) => b.s - a.s)
@@ -219,7 +225,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
         const res = await split.scan(q, region, 5, true);
         expect(split.completedTasks - before).toBe(tasks);
         expect(Array.from(res.ids)).toEqual(want.map((w) => w.i));
-        Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - reference(q, m, rows, dims)[i]!)).toBeLessThan(1e-4));
+        Array.from(res.all!).forEach((g, i) => {
+          expect(Math.abs(g - reference(q, m, rows, dims)[i]!)).toBeLessThan(1e-4);
+        });
         const single = await split.scanInWorker(q, region, 5);
         expect(Array.from(single.ids)).toEqual(want.map((w) => w.i));
       }
@@ -238,7 +246,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     for (const q of [sparseQuery(dims, 60, 62), randomMatrix(1, dims, 63)]) {
       const a = await pool.scan(q, byRows, 0, true);
       const b = await pool.scan(q, byColumns, 0, true);
-      Array.from(b.all!).forEach((g, i) => expect(Math.abs(g - a.all![i]!)).toBeLessThan(1e-5));
+      Array.from(b.all!).forEach((g, i) => {
+        expect(Math.abs(g - a.all![i]!)).toBeLessThan(1e-5);
+      });
     }
   });
 
@@ -254,7 +264,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
       release();
       expect(matrix.rows).toBe(r + 1);
       const want = reference(m.subarray(r * dims, (r + 1) * dims), m, r + 1, dims);
-      Array.from(res.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
+      Array.from(res.all!).forEach((g, i) => {
+        expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5);
+      });
     }
     expect(() => index.append(new Float32Array(dims - 1))).toThrow(/63 dims, expected 64/);
     expect(index.layout).toBe('dense'); // random rows: every value non-zero
@@ -292,7 +304,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
         for (const q of queries) {
           const want = reference(q, m, r + 1, dims);
           const inline = await pool.scan(q, matrix, 5, true);
-          Array.from(inline.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
+          Array.from(inline.all!).forEach((g, i) => {
+            expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5);
+          });
           const worker = await pool.scanInWorker(q, matrix, 5, true);
           expect(Array.from(worker.ids)).toEqual(Array.from(inline.ids));
         }
@@ -305,7 +319,9 @@ describe('KernelPool (Piscina workers on one shared memory)', () => {
     const old = await pool.scanInWorker(queries[1]!, held!.matrix, 301, true);
     held!.release();
     const want = reference(queries[1]!, m, 301, dims);
-    Array.from(old.all!).forEach((g, i) => expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5));
+    Array.from(old.all!).forEach((g, i) => {
+      expect(Math.abs(g - want[i]!)).toBeLessThan(1e-5);
+    });
     // A dense replace switches the layout; an empty one goes back to sparse.
     index.replace(randomMatrix(10, dims, 9), 10);
     expect(index.layout).toBe('dense');

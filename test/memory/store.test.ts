@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSrdError } from '../../src/errors.js';
 import { hashText, MemoryStore, type NewPatch } from '../../src/memory/index.js';
-import { axis, bits, Clock, journalPath, open, options, plain, randomUnit, rng, snapshotPath, space, storeFixture, T0, tierOf } from './helpers.js';
+import { axis, bits, Clock, journalPath, options, plain, randomUnit, rng, snapshotPath, space, storeFixture, T0, tierOf } from './helpers.js';
 
 let dir: string;
 const openStore = storeFixture((d) => (dir = d));

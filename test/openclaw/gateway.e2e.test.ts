@@ -29,7 +29,7 @@ function openclaw(args: string[], options: { env?: Record<string, string>; timeo
 }
 
 /** The JSON document the CLI printed on stdout (`--json`). */
-function stdoutJson(r: CliResult): any {
+function stdoutJson<T = Record<string, unknown>>(r: CliResult): T {
   const text = r.stdout.trim();
   try {
     return JSON.parse(text);
@@ -92,7 +92,7 @@ describe(`the real OpenClaw CLI (openclaw ${OPENCLAW_VERSION} on Node 26) talkin
 
       const json = await openclaw(['gateway', 'health', ...wrong, '--json']);
       expect(json.status, explain(json)).toBe(1);
-      const out = stdoutJson(json);
+      const out = stdoutJson<{ ok: boolean; error: { code: string; message: string } }>(json);
       expect(out.ok, explain(json)).toBe(false);
       expect(out.error, explain(json)).toMatchObject({ code: 'INVALID_REQUEST', details: { code: 'AUTH_TOKEN_MISMATCH' } });
       expect(out.error.message, explain(json)).toMatch(/^unauthorized: gateway token mismatch/);
@@ -133,7 +133,7 @@ describe(`the real OpenClaw CLI (openclaw ${OPENCLAW_VERSION} on Node 26) talkin
     it('rejects a route request without text: exit 1 and an INVALID_REQUEST naming /params/text', async () => {
       const json = await openclaw(['gateway', 'call', 'route', '--params', '{}', ...target(), '--json']);
       expect(json.status, explain(json)).toBe(1);
-      const out = stdoutJson(json);
+      const out = stdoutJson<{ ok: boolean; error?: { code: string; message: string } }>(json);
       expect(out.ok, explain(json)).toBe(false);
       expect(out.error?.code, explain(json)).toBe('INVALID_REQUEST');
       expect(out.error?.message, explain(json)).toContain('/params/text');
@@ -154,7 +154,7 @@ describe(`the real OpenClaw CLI (openclaw ${OPENCLAW_VERSION} on Node 26) talkin
       expect(out.ok, explain(r)).toBe(true);
       expect(out.degraded, explain(r)).toBe(false);
       expect(out.primaryTargetId, explain(r)).toBe('explicit');
-      const explicit = (out.targets as any[]).find((t) => t.id === 'explicit');
+      const explicit = (out.targets as Array<{ id: string }>).find((t) => t.id === 'explicit');
       expect(explicit, explain(r)).toMatchObject({
         url: `ws://127.0.0.1:${daemon.port}`,
         connect: { ok: true, rpcOk: true, scopeLimited: false, error: null },
@@ -403,10 +403,10 @@ function doctorBoxes(stdout: string): Array<{ title: string; body: string }> {
   return boxes.map((b) => ({ title: b.title, body: b.lines.join(' ') }));
 }
 
-function safeJson(text: string): Record<string, any> | undefined {
+function safeJson(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === 'object' ? (value as Record<string, any>) : undefined;
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -189,7 +189,7 @@ describe(`the smart-routerd plugin in a real OpenClaw ${OPENCLAW_VERSION} gatewa
       const logFrom = gateway!.lines.length;
       const r = await agentTurn(text, `plugin-e2e-up-${i}`);
       expect(r.status, explain(r, gatewayTail())).toBe(0);
-      const out = stdoutJson(r);
+      const out = stdoutJson<{ status: string; result?: { payloads?: unknown[] } }>(r);
       expect(out.status, explain(r)).toBe('ok');
       expect(JSON.stringify(out.result?.payloads ?? []), explain(r)).toContain(`hello from fake-${chosen}`);
 
@@ -237,7 +237,7 @@ describe(`the smart-routerd plugin in a real OpenClaw ${OPENCLAW_VERSION} gatewa
       const since = Date.now();
       const r = await agentTurn(text, `plugin-e2e-down-${i}`);
       expect(r.status, explain(r, gatewayTail())).toBe(0);
-      const out = stdoutJson(r);
+      const out = stdoutJson<{ status: string; result?: { payloads?: unknown[] } }>(r);
       expect(out.status, explain(r)).toBe('ok');
       expect(JSON.stringify(out.result?.payloads ?? []), explain(r)).toContain('hello from fake-default');
       const hits = reached(text, since);

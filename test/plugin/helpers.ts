@@ -24,10 +24,13 @@ export interface Registered {
   stop(): Promise<void>;
 }
 
+/** A handler of any hook, as `api.on` records it (before_model_resolve is cast back to its own type). */
+type HookHandler = (...args: never[]) => unknown;
+
 /** Registers the plugin the way OpenClaw does, with `config` as `plugins.entries.smart-routerd.config`. */
 export function registerPlugin(config: Record<string, unknown>, mode: RegistrationMode = 'full', env: NodeJS.ProcessEnv = {}): Registered {
   const logs: Registered['logs'] = [];
-  const handlers = new Map<string, { fn: (...args: any[]) => any; options?: { timeoutMs?: number } }>();
+  const handlers = new Map<string, { fn: HookHandler; options?: { timeoutMs?: number } }>();
   const transforms: Registered['transforms'] = [];
   const api: PluginApi = {
     registrationMode: mode,
@@ -38,7 +41,7 @@ export function registerPlugin(config: Record<string, unknown>, mode: Registrati
       warn: (message) => logs.push({ level: 'warn', message }),
       error: (message) => logs.push({ level: 'error', message }),
     },
-    on: ((hook: string, fn: (...args: any[]) => any, options?: { timeoutMs?: number }) => {
+    on: ((hook: string, fn: HookHandler, options?: { timeoutMs?: number }) => {
       handlers.set(hook, { fn, ...(options ? { options } : {}) });
     }) as PluginApi['on'],
     registerTextTransforms: (t) => transforms.push(t),
@@ -71,15 +74,23 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
   }
 }
 
+/** A request frame the plugin sent to the fake daemon. */
+export interface RequestFrame {
+  type: string;
+  id: string;
+  method: string;
+  params: { auth?: { token?: string } } & Record<string, unknown>;
+}
+
 /** What a scripted fake daemon does with a `route` request. */
-export type RouteBehaviour = (params: any) => { payload?: unknown; error?: { code: string; message: string } } | 'stall';
+export type RouteBehaviour = (params: RequestFrame['params']) => { payload?: unknown; error?: { code: string; message: string } } | 'stall';
 
 /** A scripted smart-routerd stand-in speaking the handshake, for wire-level plugin tests. */
 export interface FakeDaemon {
   url: string;
   port: number;
   /** Every frame received, per connection. */
-  connections: Array<{ frames: any[]; closed?: { code: number; reason: string } }>;
+  connections: Array<{ frames: RequestFrame[]; closed?: { code: number; reason: string } }>;
   route: RouteBehaviour;
   tickIntervalMs: number;
   /** Send `tick` events on the interval (default true). */
@@ -118,7 +129,7 @@ export async function startFakeDaemon(
       conn.closed = { code, reason: reason.toString() };
     });
     ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString());
+      const frame = JSON.parse(data.toString()) as RequestFrame;
       conn.frames.push(frame);
       if (frame.method === 'connect') {
         if (frame.params?.auth?.token !== token) {

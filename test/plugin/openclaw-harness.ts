@@ -94,12 +94,12 @@ export function explain(r: CliResult, note = ''): string {
 }
 
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: \x1b (ESC) starts the ANSI escape sequences this function strips from CLI output
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 }
 
 /** The JSON document a `--json` command printed. */
-export function stdoutJson(r: CliResult): any {
+export function stdoutJson<T = Record<string, unknown>>(r: CliResult): T {
   const text = r.stdout.trim();
   try {
     return JSON.parse(text);

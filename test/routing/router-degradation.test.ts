@@ -145,7 +145,12 @@ describe('routing with a remote embedder', () => {
 
   for (const [what, behaviour, reason] of failures) {
     it(`answers within timeoutMs + ${BOUND_MS} ms by keywords after ${what}, saying why`, async () => {
-      const cfg = typeof behaviour === 'function' ? await behaviour() : (fake.setDefault(behaviour), config());
+      let cfg: Config;
+      if (typeof behaviour === 'function') cfg = await behaviour();
+      else {
+        fake.setDefault(behaviour);
+        cfg = config();
+      }
       const { d, ms } = await timed(router(cfg), 'please write python code for a function');
       expect(ms).toBeLessThan(TIMEOUT_MS + BOUND_MS);
       expect(d.source).toBe('keyword');

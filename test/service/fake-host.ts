@@ -66,7 +66,7 @@ export class FakeSystemd {
       case 'show':
         if (rest[0] === '--property=Version') return ok('Version=252.38-1~deb12u1\n');
         return ok(
-          [
+          `${[
             `LoadState=${this.loaded ? 'loaded' : 'not-found'}`,
             `ActiveState=${this.active ? 'active' : this.exitStatus ? 'failed' : 'inactive'}`,
             `SubState=${this.active ? 'running' : this.exitStatus ? 'failed' : 'dead'}`,
@@ -75,7 +75,7 @@ export class FakeSystemd {
             'NRestarts=0',
             `Result=${this.exitStatus ? 'exit-code' : 'success'}`,
             `ExecMainStatus=${this.exitStatus}`,
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         );
       case 'daemon-reload':
         this.loaded = existsSync(this.unitFile);

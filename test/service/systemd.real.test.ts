@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayClient } from '../../dist/gateway/index.js';
-import { CLI, ROOT } from '../helpers/daemon.js';
+import { ROOT } from '../helpers/daemon.js';
 
 /**
  * A private systemd user manager (`systemd --user`) with its own HOME and XDG_RUNTIME_DIR, so a
@@ -147,7 +147,7 @@ describe('a real systemd user manager', () => {
         ['--preserve-symlinks', '--preserve-symlinks-main', path.join(odd, 'pkg', 'dist', 'cli', 'main.js'), '--state-dir', stateDir, ...args],
         { encoding: 'utf8', env: m.env },
       );
-      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, any> };
+      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
     };
 
     const installed = run('install', '--json', '--port', String(port), '--token', token, '--node', path.join(nodeDir, 'node'));

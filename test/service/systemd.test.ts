@@ -22,7 +22,11 @@ function directives(unit: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const line of unit.split('\n')) {
     const m = /^([A-Za-z]+)=(.*)$/.exec(line);
-    if (m) (out[m[1]!] ??= []).push(m[2]!);
+    if (m) {
+      const key = m[1]!;
+      out[key] ??= [];
+      out[key].push(m[2]!);
+    }
   }
   return out;
 }

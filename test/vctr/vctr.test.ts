@@ -42,7 +42,9 @@ function sampleData(count: number, dims: number): Float32Array {
   const data = new Float32Array(count * dims);
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i + 1) * 1e3;
   const special = [-0, Number.NaN, Number.POSITIVE_INFINITY, 1.4e-45, -3.4028234663852886e38];
-  special.slice(0, data.length).forEach((v, i) => (data[i] = v));
+  special.slice(0, data.length).forEach((v, i) => {
+    data[i] = v;
+  });
   return data;
 }
 
@@ -71,7 +73,9 @@ function legacyFile(dims: number, data: Float32Array, meta: unknown): Buffer {
   header.writeBigUInt64BE(BigInt(40 + data.length * 4), 24);
   header.writeBigUInt64BE(40n, 32);
   const body = Buffer.alloc(data.length * 4);
-  data.forEach((v, i) => body.writeFloatLE(v, i * 4));
+  data.forEach((v, i) => {
+    body.writeFloatLE(v, i * 4);
+  });
   return Buffer.concat([header, body, json]);
 }
 

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import type { MemoryStats } from '../../memory/index.js';
 import { connectToDaemon, type TargetFlags } from '../target.js';
 
 const TARGET_OPTIONS: Array<[string, string]> = [
@@ -45,7 +46,7 @@ export function registerLearning(program: Command): void {
   stats.action(async (opts: TargetFlags & { json?: boolean }, cmd: Command) => {
     const client = await connectToDaemon({ ...cmd.optsWithGlobals(), ...opts });
     try {
-      const s = await client.request<Record<string, any>>('memory.stats', {});
+      const s = await client.request<MemoryStats>('memory.stats', {});
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
         return;

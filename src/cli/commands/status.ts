@@ -1,5 +1,26 @@
 import type { Command } from 'commander';
+import type { EmbedderHealth, EmbeddingSpace } from '../../embedding/index.js';
+import type { DnaBuildStatus } from '../../intent-model/index.js';
 import { connectToDaemon, type TargetFlags } from '../target.js';
+
+/** The `router` section of the `status` payload (daemon/views.ts statusView), the fields this command reads. */
+interface RouterStatus {
+  version: string;
+  phase: string;
+  url: string;
+  uptimeMs: number;
+  enabled: boolean;
+  configPath: string | null;
+  stateDir: string;
+  embedding: (EmbeddingSpace & { health: EmbedderHealth | null }) | null;
+  fallback: { mode: 'local' | 'keywords'; space: string | null; dna: string | null } | null;
+  dnaBuild: DnaBuildStatus | null;
+  dna: { path: string; rows: number } | null;
+  thresholds: { dna: number | null; patch: number; softPartition: number };
+  models: { flagship: string | null; lightweight: string | null };
+  kernel: { flavour: string; workers: number; sharedBytes: number } | null;
+  stats: { decisions: number; latencyMs: { p50: number; p99: number } | null };
+}
 
 /** `smart-routerd status`: the running daemon's state. */
 export function registerStatus(program: Command): void {
@@ -13,13 +34,12 @@ export function registerStatus(program: Command): void {
     .action(async (opts: TargetFlags & { json?: boolean }, cmd: Command) => {
       const client = await connectToDaemon({ ...cmd.optsWithGlobals(), ...opts });
       try {
-        const status = await client.request<{ router: Record<string, unknown> }>('status', {});
+        const status = await client.request<{ router: RouterStatus }>('status', {});
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
           return;
         }
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const r = status.router as Record<string, any>;
+        const r = status.router;
         const lines = [
           `smart-routerd ${r.version}: ${r.phase} on ${r.url} (up ${Math.round(r.uptimeMs / 1000)} s)`,
           `  routing:    ${r.enabled ? 'enabled' : 'disabled'}; flagship → ${r.models.flagship}, lightweight → ${r.models.lightweight}`,
@@ -38,16 +58,15 @@ export function registerStatus(program: Command): void {
     });
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 /** Provider health, breaker and fallback lines of a remote embedding provider (none for `local`). */
-function providerLines(r: Record<string, any>): string[] {
+function providerLines(r: RouterStatus): string[] {
   const h = r.embedding?.health;
   if (!h) return [];
   const ago = (t: number | null) => (t ? `${Math.max(0, Math.round((Date.now() - t) / 1000))} s ago` : 'never');
   const b = h.breaker;
   const breaker =
     b.state === 'open'
-      ? `open (${b.consecutiveFailures} consecutive failures; probe in ${Math.max(0, Math.ceil((b.retryAt - Date.now()) / 1000))} s)`
+      ? `open (${b.consecutiveFailures} consecutive failures; probe in ${Math.max(0, Math.ceil((b.retryAt! - Date.now()) / 1000))} s)`
       : `${b.state} (${b.consecutiveFailures}/${b.failureThreshold} failures, opened ${b.opens}×, ${b.rejected} calls failed fast)`;
   const lines = [
     `  provider:   ${h.calls === 0 ? 'not called yet' : h.ok ? 'healthy' : 'UNHEALTHY'} at ${h.baseUrl}; API key ${h.apiKey}; ${h.calls} calls, ${h.failures} failed${h.lastLatencyMs !== null ? `, last ${h.lastLatencyMs} ms` : ''}; last success ${ago(h.lastSuccessAt)}`,
@@ -59,9 +78,9 @@ function providerLines(r: Record<string, any>): string[] {
 }
 
 /** One line about a background DNA build. */
-function buildLine(b: Record<string, any>): string {
+function buildLine(b: DnaBuildStatus): string {
   const pct = b.total > 0 ? `${Math.floor((100 * b.embedded) / b.total)}% of ${b.total} seed texts embedded` : 'starting';
   if (b.state === 'waiting' && b.lastError)
-    return `build attempt ${b.attempts} failed (${b.lastError.code}); retry in ${Math.max(0, Math.ceil((b.nextAttemptAt - Date.now()) / 1000))} s; ${pct}`;
+    return `build attempt ${b.attempts} failed (${b.lastError.code}); retry in ${Math.max(0, Math.ceil((b.nextAttemptAt! - Date.now()) / 1000))} s; ${pct}`;
   return `building ${b.space} (${pct}, attempt ${b.attempts})`;
 }
