@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'all'];
+const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'all'];
 const USAGE = `usage: node bench/run.mjs [--scope ${SCOPES.join('|')}] [--quick]
   --scope  which section to run (default all)
   --quick  smaller N (≤ 100,000 rows) and shorter runs, for trying changes; not for reporting`;
@@ -101,6 +101,11 @@ if (want('plugin')) {
   results.plugin = await m.runPlugin({ quick: opts.quick, log });
   printers[5] = () => m.printPlugin(results.plugin);
 }
+if (want('proxy')) {
+  const m = await import('./proxy.bench.mjs');
+  results.proxy = await m.runProxy({ quick: opts.quick, log });
+  printers[6] = () => m.printProxy(results.proxy);
+}
 if (want('kernel')) {
   const { ensureNative } = await import('./setup.mjs');
   const native = await ensureNative();
@@ -117,7 +122,7 @@ const summary = goals(results);
 if (summary.length) {
   const { printTable } = await import('./lib/format.mjs');
   printTable(
-    'Goals (issue 7) — ratios from this run',
+    'Goals (issues 7 and 12) — from this run',
     summary.map((g) => ({ goal: g.goal, measured: g.text, target: g.target, met: g.met })),
   );
 }
@@ -131,7 +136,7 @@ const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json
 const strip = (r) => (r ? r.data : undefined);
 writeFileSync(
   file,
-  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn) }, null, 2)}\n`,
+  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn), proxy: strip(results.proxy) }, null, 2)}\n`,
 );
 console.log(`results: ${path.relative(process.cwd(), file)}`);
 
@@ -178,6 +183,13 @@ function goals(r) {
     });
   }
   if (r.startup) add('start-to-ready / bare node', r.startup.data.ratio, 3, false);
+  const px = r.proxy?.data;
+  if (px) {
+    const addMs = (goal, value, target) =>
+      out.push({ goal, value, text: `${value.toFixed(3)} ms`, target: `≤ ${target} ms`, met: value <= target ? 'yes' : 'NO' });
+    addMs('gateway added p50, non-streamed routed request (issue 12)', px.added.p50, 1);
+    addMs('gateway added TTFB p50, streamed routed request (issue 12)', px.added.ttfbP50, 1);
+  }
   const ln = r.learn?.data;
   if (ln) {
     const conc = Object.values(ln.concurrent);

@@ -18,6 +18,12 @@ export const ErrorTable = {
   SRD_ERR_CONFIG_INVALID: { wire: 'INVALID_REQUEST', description: 'The configuration file or an override is invalid.' },
   SRD_ERR_CONFIG_UNREADABLE: { wire: 'UNAVAILABLE', description: 'The configuration file exists but cannot be read or is not JSON.' },
   SRD_ERR_BIND_REFUSED: { wire: 'UNAVAILABLE', description: 'A non-loopback bind address was requested without an auth token.' },
+  SRD_ERR_TOKEN_WEAK: { wire: 'UNAVAILABLE', description: 'A non-loopback bind address was requested with a weak auth token.' },
+  SRD_ERR_TOKEN_FILE: { wire: 'UNAVAILABLE', description: 'The gateway token file is a symlink, not a regular file, or cannot be read.' },
+  SRD_ERR_STATE_DIR_INSECURE: {
+    wire: 'UNAVAILABLE',
+    description: 'The state directory is a symlink, not a directory, writable by group or others, or cannot be created.',
+  },
   SRD_ERR_VCTR_BAD_MAGIC: { wire: 'UNAVAILABLE', description: 'A vector file does not start with the VCTR magic bytes.' },
   SRD_ERR_VCTR_BAD_VERSION: { wire: 'UNAVAILABLE', description: 'A vector file has an unknown format version.' },
   SRD_ERR_VCTR_BAD_DTYPE: { wire: 'UNAVAILABLE', description: 'A vector file uses an unsupported element type.' },
@@ -53,6 +59,10 @@ export const ErrorTable = {
     description: 'Bytes of the user-memory journal failed their checks and were skipped and saved aside.',
   },
   SRD_ERR_MEMORY_SPACE_MISMATCH: { wire: 'UNAVAILABLE', description: 'User-memory data from another embedding space was set aside, never mixed in.' },
+  SRD_ERR_PATCH_EMPTY: {
+    wire: 'INVALID_REQUEST',
+    description: 'A correction has no text to learn from (empty, whitespace or control characters only); nothing was stored.',
+  },
   SRD_ERR_SERVICE_UNSUPPORTED: { wire: 'UNAVAILABLE', description: 'No supported service manager (systemd user manager or launchd) is reachable.' },
   SRD_ERR_SERVICE_FILE_CONFLICT: { wire: 'INVALID_REQUEST', description: 'A service file exists at the install path but was not written by smart-routerd.' },
   SRD_ERR_SERVICE_RENDER: {
@@ -86,6 +96,22 @@ export class SrdError extends Error {
     this.details = options?.details;
   }
 }
+
+/**
+ * Codes that mean "fix the configuration, the token or the state dir, then start again": the CLI
+ * exits 78 (sysexits EX_CONFIG) on them, and OpenClaw's unit (RestartPreventExitStatus=78) and
+ * smart-routerd's own service files do not restart-loop on that status.
+ */
+export function isConfigErrorCode(code: SrdErrorCode): boolean {
+  return code.startsWith('SRD_ERR_CONFIG_') || CONFIG_CODES.has(code);
+}
+
+const CONFIG_CODES: ReadonlySet<SrdErrorCode> = new Set<SrdErrorCode>([
+  'SRD_ERR_BIND_REFUSED',
+  'SRD_ERR_TOKEN_WEAK',
+  'SRD_ERR_TOKEN_FILE',
+  'SRD_ERR_STATE_DIR_INSECURE',
+]);
 
 /** True when `err` is an SrdError with the given code. */
 export function isSrdError(err: unknown, code?: SrdErrorCode): err is SrdError {

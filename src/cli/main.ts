@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../daemon/index.js';
-import { isSrdError } from '../errors.js';
+import { isConfigErrorCode, isSrdError } from '../errors.js';
 
 type Registrar = (program: Command) => void;
 
@@ -44,7 +44,7 @@ try {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   if (isSrdError(err)) {
     process.stderr.write(`smart-routerd: ${err.message}\n`);
-    process.exit(err.code.startsWith('SRD_ERR_CONFIG') || err.code === 'SRD_ERR_BIND_REFUSED' ? EX_CONFIG : 1);
+    process.exit(isConfigErrorCode(err.code) ? EX_CONFIG : 1);
   }
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {

@@ -1,4 +1,18 @@
 export { type ConfigFlags, type ConfigPaths, defaultStateDir, type LoadedConfig, loadConfig, readConfigFile, resolvePaths, validateConfig } from './load.js';
+export {
+  AuthSchema,
+  type ModelChain,
+  ModelChainSchema,
+  ModelsSchema,
+  type ProviderConfig,
+  ProviderSchema,
+  ProxySchema,
+  RoutingSchema,
+  UPSTREAM_APIS,
+  type UpstreamApi,
+} from './models-schema.js';
+export { originAllowed } from './origins.js';
 export { DEFAULT_BASE_URLS, DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS, type ProviderName, type RemoteProviderName } from './providers.js';
 export { type Config, ConfigSchema, DOCUMENTED_DNA_THRESHOLD } from './schema.js';
-export { isLoopback, type ResolvedToken, resolveToken, TOKEN_FILE } from './token.js';
+export { ensureStateDir, STATE_DIR_MODE, shellQuote } from './state-dir.js';
+export { isLoopback, type ResolvedToken, resolveToken, STRONG_TOKEN_RULE, TOKEN_FILE, tokenWeakness } from './token.js';

@@ -122,7 +122,8 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, origin: Map<string, 
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
       const full = [...issue.path.map(String), key].join('.');
-      const hint = RENAMED_KEYS[full];
+      // Own properties only: a key named `constructor`, `__proto__` or `toString` is unknown, not Object's (issue 15).
+      const hint = Object.hasOwn(RENAMED_KEYS, full) ? RENAMED_KEYS[full] : undefined;
       return hint ? `${full}: unsupported key, use ${hint}` : `${full}: unknown key`;
     });
   }
@@ -169,7 +170,7 @@ function numeric(value: number | string): number | string {
 function getPath(obj: unknown, keys: string[]): unknown {
   let cur: unknown = obj;
   for (const key of keys) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AuthSchema, ModelsSchema, ProxySchema, RoutingSchema } from './models-schema.js';
 import { DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS } from './providers.js';
 
 /**
@@ -192,6 +193,14 @@ export const ConfigSchema = z
     /** Model for flagship decisions; default: flagshipModels[0]. */
     defaultFlagshipModel: ModelRef.optional(),
     gateway: GatewaySchema.prefault({}),
+    /** Model gateway: providers (openclaw.json `models.providers`) and per-model settings (`models.<ref>`). */
+    models: ModelsSchema.prefault({}),
+    /** Intent routes and sticky sessions of routed requests. */
+    routing: RoutingSchema.prefault({}),
+    /** Auth profiles (several keys per provider) and cooldowns, as openclaw.json's `auth`. */
+    auth: AuthSchema.prefault({}),
+    /** The model API on the gateway port: inbound keys, limits, timeouts. */
+    proxy: ProxySchema.prefault({}),
     pool: PoolSchema.prefault({}),
     logging: LoggingSchema.prefault({}),
   })

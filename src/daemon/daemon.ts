@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { type ConfigFlags, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
+import { type ConfigFlags, isLoopback, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
 import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
 import { KernelPool } from '../kernel/index.js';
+import { ModelApi } from '../proxy/index.js';
 import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
 import { createLogger } from './logger.js';
 import { lockStateDir } from './state-lock.js';
@@ -34,6 +35,8 @@ export class Daemon {
   readonly logger: Logger;
   private loaded: LoadedConfig;
   private readonly gateway: GatewayServer;
+  /** The OpenAI/Anthropic-compatible model API on the gateway port (DESIGN.md §10). */
+  private readonly modelApi: ModelApi;
   private readonly stats = new DecisionStats();
   private readonly startedAt = Date.now();
   private pool: KernelPool | null = null;
@@ -53,7 +56,16 @@ export class Daemon {
     this.options = options;
     this.tokenFile = token.file;
     const { config } = loaded;
+    this.modelApi = new ModelApi(config, {
+      route: (text, opts) => this.route(text, opts),
+      token: token.token,
+      loopback: isLoopback(config.gateway.bind),
+      logger,
+      env: options.env ?? process.env,
+      stateDir: loaded.paths.stateDir,
+    });
     this.gateway = new GatewayServer({
+      modelApi: this.modelApi,
       version: VERSION,
       token: token.token,
       tokenHint: token.file ? 'the gateway.token file in its state dir' : 'gateway.auth.token / SMART_ROUTERD_TOKEN',
@@ -198,6 +210,7 @@ export class Daemon {
     this.phase = 'draining';
     this.logger.info({ reason }, 'stopping');
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
+    await this.modelApi.close();
     await this.space?.close();
     await this.pool?.close();
     this.releaseLock();
@@ -232,6 +245,7 @@ export class Daemon {
       }
       this.loaded = next;
       this.space = space;
+      this.modelApi.configure(next.config);
       void previous?.close();
       this.logger.info({ dna: space.intentModel?.path ?? null }, 'configuration and DNA reloaded');
       return true;
@@ -273,7 +287,12 @@ export class Daemon {
 
   /** OpenClaw health summary shape (protocol reference §4) plus a `router` section. Never throws. */
   healthSummary(): Record<string, unknown> {
-    return healthSummary({ phase: this.phase, dna: this.space?.intentModel ?? null, workers: this.pool?.threads ?? 0 });
+    return healthSummary({
+      phase: this.phase,
+      dna: this.space?.intentModel ?? null,
+      workers: this.pool?.threads ?? 0,
+      providers: this.modelApi.cooldownStatus(),
+    });
   }
 
   /** `health`: the summary when routes can be answered, else UNAVAILABLE (truthful to `openclaw gateway health`). */
@@ -295,6 +314,7 @@ export class Daemon {
       pool: this.pool,
       connections: this.gateway.connections,
       stats: this.stats.snapshot(),
+      providers: this.modelApi.cooldownStatus(),
     });
   }
 }

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensureStateDir } from '../config/index.js';
 import { SrdError } from '../errors.js';
 
 /** File holding the pid of the daemon that owns a state dir. */
@@ -7,11 +8,13 @@ export const LOCK_FILE = 'daemon.pid';
 
 /**
  * Claims the state dir for this process: two daemons appending to one user-memory journal would
- * corrupt it. A lock left by a dead process is taken over. Returns a release function.
- * Throws SRD_ERR_STATE_LOCKED naming the live owner's pid.
+ * corrupt it. A lock left by a dead process is taken over. Returns a release function. The state
+ * dir is created (0700) and checked first (ensureStateDir: no symlink, not writable by group or
+ * others), so nothing is written into a dir another user controls.
+ * Throws SRD_ERR_STATE_LOCKED naming the live owner's pid, SRD_ERR_STATE_DIR_INSECURE.
  */
 export function lockStateDir(stateDir: string): () => void {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensureStateDir(stateDir);
   const file = path.join(stateDir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

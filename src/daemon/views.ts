@@ -10,7 +10,12 @@ import { VERSION } from './version.js';
  * `sessions`…, all empty for a daemon without channels) plus smart-routerd's `router` section.
  * Never throws.
  */
-export function healthSummary(state: { phase: Phase; dna: DnaModel | null; workers: number }): Record<string, unknown> {
+export function healthSummary(state: {
+  phase: Phase;
+  dna: DnaModel | null;
+  workers: number;
+  providers: Array<{ key: string; state: string }>;
+}): Record<string, unknown> {
   return {
     ok: true,
     ts: Date.now(),
@@ -26,6 +31,8 @@ export function healthSummary(state: { phase: Phase; dna: DnaModel | null; worke
       phase: state.phase,
       dna: state.dna ? { path: state.dna.path, rows: state.dna.rows } : null,
       workers: state.workers,
+      // What `openclaw doctor` shows of the model gateway: which providers are cooling down.
+      providers: { cooling: state.providers.filter((p) => p.state === 'cooling').map((p) => p.key) },
     },
   };
 }
@@ -40,6 +47,8 @@ export interface StatusState {
   pool: KernelPool | null;
   connections: number;
   stats: Record<string, unknown>;
+  /** Each cooling or recently failed auth profile and (profile, model) of the model gateway (issue 13). */
+  providers: unknown[];
 }
 
 /** The `status` method's payload: smart-routerd's own state under `router` (no runtimeVersion, so doctor prints no version-skew note). */
@@ -65,15 +74,51 @@ export function statusView(s: StatusState): Record<string, unknown> {
       kernel: s.pool ? { flavour: s.pool.flavour, workers: s.pool.threads, sharedBytes: s.pool.memory.usedBytes } : null,
       connections: s.connections,
       stats: s.stats,
+      providers: s.providers,
     },
   };
 }
 
-/** `config.get`: the config in force with secrets blanked. */
+/** Keys whose values are secrets wherever they appear in the config (gateway.auth.token, memorySearch.remote.apiKey, providers' apiKey). */
+const SECRET_KEYS = new Set(['apiKey', 'token', 'password', 'keys']);
+/** Keys whose object values are maps of secrets: a provider's extra `headers` may carry credentials. */
+const SECRET_MAPS = new Set(['headers']);
+
+/**
+ * `scheme://user:password@host…` anywhere in a string: the scheme, then the userinfo up to the last
+ * `@` before the path (WHATWG URL parsing takes the last one too, so `p@ss` cannot leak a tail).
+ */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/\\?#]*@/gi;
+
+/**
+ * Replaces credentials embedded in URLs (`https://user:pass@host/v1` → `https://[redacted]@host/v1`)
+ * wherever they occur in `text`; the rest of the string is kept as written. Rule: issue 15,
+ * DESIGN.md §8 (secrets are never printed).
+ */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, '$1[redacted]@');
+}
+
+/**
+ * A deep copy of a config value with secrets blanked: every value under a secret key
+ * (apiKey, token, password) becomes `[redacted]`, and every string has its URL credentials
+ * redacted (redactUrlCredentials), at any depth, so a section added later (model providers'
+ * baseUrl) is covered without touching this function.
+ */
+export function redactConfig(value: unknown, key?: string): unknown {
+  if (key !== undefined && SECRET_KEYS.has(key) && value !== undefined && value !== null && value !== '') return '[redacted]';
+  if (key !== undefined && SECRET_MAPS.has(key) && value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.keys(value).map((k) => [k, '[redacted]']));
+  if (typeof value === 'string') return redactUrlCredentials(value);
+  if (Array.isArray(value)) return value.map((v) => redactConfig(v));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]));
+  }
+  return value;
+}
+
+/** `config.get`: the config in force with secrets blanked (redactConfig: secret keys and URL credentials anywhere). */
 export function configView(loaded: LoadedConfig): Record<string, unknown> {
   const { config, paths } = loaded;
-  const redacted = structuredClone(config);
-  if (redacted.gateway.auth.token) redacted.gateway.auth.token = '[redacted]';
-  if (redacted.memorySearch.remote.apiKey) redacted.memorySearch.remote.apiKey = '[redacted]';
-  return { path: paths.configPath, exists: paths.configExists, valid: true, config: redacted, loopback: isLoopback(config.gateway.bind) };
+  return { path: paths.configPath, exists: paths.configExists, valid: true, config: redactConfig(config), loopback: isLoopback(config.gateway.bind) };
 }

@@ -122,11 +122,24 @@ export const RouteParamsSchema = z.looseObject({
   channel: z.string().optional(),
 });
 
+/**
+ * Text a correction can be learned from: at least one character that is neither whitespace nor a
+ * control (Cc) or invisible format (Cf) character. The rule and its message belong to
+ * src/memory/patch.ts (isLearnableText, EMPTY_PATCH_TEXT_MESSAGE), which the gateway may not
+ * import (docs/architecture.md); test/memory/learnable-text.test.ts holds the two in step.
+ */
+const LEARNABLE_TEXT = /[^\s\p{Cc}\p{Cf}]/u;
+const EMPTY_TEXT_MESSAGE = 'text has nothing to learn from: it is empty or only whitespace or control characters; send the message itself';
+
 /** `route.feedback` params: name an earlier decision or resend the text, and the right tier. */
 export const RouteFeedbackParamsSchema = z
   .looseObject({
     decisionId: z.string().min(1).optional(),
-    text: z.string().min(1).max(1_000_000).optional(),
+    text: z
+      .string()
+      .max(1_000_000)
+      .refine((t) => LEARNABLE_TEXT.test(t), { message: EMPTY_TEXT_MESSAGE })
+      .optional(),
     tier: z.enum(['flagship', 'lightweight']),
     label: z.enum(['CHAT', 'FACT', 'TRANS', 'CODE', 'REASON', 'WRITE']).optional(),
     /** Who corrected: an operator's explicit feedback (default) or `smart-routerd learn`. */

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { originAllowed } from '../config/index.js';
 import { isSrdError } from '../errors.js';
 import {
   CloseCodes,
@@ -16,9 +17,9 @@ import {
   RequestFrameSchema,
   type ResponseFrame,
 } from './frames.js';
-import { AuthThrottle, MAX_IN_FLIGHT, MAX_PREAUTH_CONNECTIONS, originAllowed } from './guards.js';
+import { AuthThrottle, MAX_IN_FLIGHT, MAX_PREAUTH_CONNECTIONS } from './guards.js';
 import { type Challenge, type HelloContext, handleConnect, hasScope, type Session } from './handshake.js';
-import { handleHttp, type Phase, send as sendJson } from './http.js';
+import { handleHttp, type Phase, send as sendJson, targetPath } from './http.js';
 import type { MethodTable } from './methods/types.js';
 
 /** What the gateway needs from the daemon. */
@@ -31,12 +32,21 @@ export interface GatewayOptions {
   handshakeTimeoutMs: number;
   /** WebSocket ping interval on authenticated sockets (OpenClaw: 25 s). */
   pingIntervalMs?: number;
-  /** Browser origins allowed besides loopback ones (`gateway.allowedOrigins`; guards.ts originAllowed). */
+  /** Browser origins allowed besides loopback ones (`gateway.allowedOrigins`; config/origins.ts). */
   allowedOrigins?: readonly string[];
+  /** The model API (proxy/) served on the same port, when the daemon has one. */
+  modelApi?: ModelApiHandler;
   methods: MethodTable;
   phase: () => Phase;
   health: () => unknown;
   logger: Logger;
+}
+
+/** What the gateway needs of the model API: which paths are its, and how to answer them. */
+export interface ModelApiHandler {
+  handles(path: string): boolean;
+  /** Answers the request; never throws. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse, path: string): void;
 }
 
 /** Events advertised in hello-ok. */
@@ -162,6 +172,21 @@ export class GatewayServer {
   /** Plain HTTP on the gateway port: the health routes. A handler that throws answers 500; the process never exits for one request. */
   private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
     try {
+      const path = targetPath(req.url);
+      const api = this.opts.modelApi;
+      if (path !== null && api?.handles(path)) {
+        if (!originAllowed(req.headers.origin, this.opts.allowedOrigins ?? [])) {
+          sendJson(res, 403, {
+            error: {
+              message: 'origin not allowed: the model API answers no browser page but loopback ones and gateway.allowedOrigins',
+              type: 'permission_error',
+            },
+          });
+          return;
+        }
+        api.handle(req, res, path);
+        return;
+      }
       handleHttp(req, res, this.opts.phase());
     } catch (err) {
       this.opts.logger.error({ err }, 'HTTP handler failed');

@@ -1,4 +1,4 @@
-import { open, readdir, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readdir, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SrdError } from '../errors.js';
 import { asidePath, writeFileDurable } from '../vctr/index.js';
@@ -15,6 +15,16 @@ export interface MemoryFiles {
   /** Append-only journal (layout in journal.ts): `<dir>/user_memory.journal`. */
   journal: string;
 }
+
+/**
+ * Permission bits of every user-memory file (journal, snapshot, their temp files, the copies
+ * saved aside): the owner's alone, whatever the umask (issue 15). Learned corrections reveal what
+ * the user asks about.
+ */
+export const MEMORY_FILE_MODE = 0o600;
+
+/** Mode of a state dir that recover() has to create (owner only, like ensureStateDir's). */
+export const MEMORY_DIR_MODE = 0o700;
 
 /** The `user_memory.*` paths for a state dir. */
 export function memoryFiles(dir: string): MemoryFiles {
@@ -35,7 +45,7 @@ export function ioError(path: string, doing: string, err: unknown): SrdError {
  * Best effort: some platforms (Windows) cannot open directories; that is not an error here.
  */
 export async function syncDir(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();
@@ -52,13 +62,13 @@ export function tempPrefix(path: string): string {
 }
 
 /**
- * Atomically replaces `path` with `bytes`: writes a temp file in the same directory, fsyncs it,
- * renames it over `path`, fsyncs the directory. A crash leaves either the old file or the new one.
- * Throws SRD_ERR_MEMORY_IO (the temp file is removed on failure).
+ * Atomically replaces `path` with `bytes`: writes a temp file (mode 0600 from its creation) in the
+ * same directory, fsyncs it, renames it over `path`, fsyncs the directory. A crash leaves either
+ * the old file or the new one. Throws SRD_ERR_MEMORY_IO (the temp file is removed on failure).
  */
 export async function writeDurable(path: string, bytes: Uint8Array): Promise<void> {
   try {
-    await writeFileDurable(path, bytes);
+    await writeFileDurable(path, bytes, { mode: MEMORY_FILE_MODE });
   } catch (err) {
     throw ioError(path, 'write it durably', err);
   }

@@ -7,7 +7,7 @@
 export { type DecaySettings, deathAgeMs, decayedWeight, decayFactor, MS_PER_DAY } from './decay.js';
 export { type MemoryFiles, memoryFiles } from './files.js';
 export type { MemoryMatrix } from './matrix.js';
-export { hashText, isPatchOrigin, type NewPatch, PATCH_ORIGINS, type Patch, type PatchOrigin } from './patch.js';
+export { EMPTY_PATCH_TEXT_MESSAGE, hashText, isLearnableText, isPatchOrigin, type NewPatch, PATCH_ORIGINS, type Patch, type PatchOrigin } from './patch.js';
 export { PatchIndex } from './patch-index.js';
 export { type PatchHit, PatchSearch } from './patch-search.js';
 export type { CompactionReport, MemoryExportRecord, MemoryOptions, MemoryStats } from './store.js';

@@ -1,7 +1,7 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SrdError } from '../errors.js';
-import { ioError, syncDir, writeDurable } from './files.js';
+import { ioError, MEMORY_FILE_MODE, syncDir, writeDurable } from './files.js';
 
 /**
  * The journal's single writer: appends frames with group commit and replaces the file
@@ -54,20 +54,25 @@ export class JournalWriter {
   }
 
   /**
-   * Opens (creating it if needed) the journal for appending. The caller has already replayed and,
-   * if needed, repaired it. Throws SRD_ERR_MEMORY_IO.
+   * Opens (creating it if needed) the journal for appending. The file is created with mode 0600
+   * whatever the umask, and a journal an older version left readable by others is narrowed to
+   * 0600 through the open descriptor. The caller has already replayed and, if needed, repaired
+   * it. Throws SRD_ERR_MEMORY_IO.
    */
   static async open(path: string): Promise<JournalWriter> {
     const existed = await stat(path).then(
       () => true,
       () => false,
     );
+    let handle: FileHandle | undefined;
     try {
-      const handle = await open(path, 'a+');
-      const { size } = await handle.stat();
+      handle = await open(path, 'a+', MEMORY_FILE_MODE);
+      const { size, mode } = await handle.stat();
+      if ((mode & 0o077) !== 0) await handle.chmod(MEMORY_FILE_MODE);
       if (!existed) await syncDir(dirname(path));
       return new JournalWriter(path, handle, size);
     } catch (err) {
+      await handle?.close().catch(() => undefined);
       throw ioError(path, 'open the journal for appending', err);
     }
   }
@@ -189,7 +194,7 @@ export class JournalWriter {
     if (this.broken !== null) throw this.broken;
     if (this.handle === null) {
       try {
-        this.handle = await open(this.path, 'a+');
+        this.handle = await open(this.path, 'a+', MEMORY_FILE_MODE);
       } catch (err) {
         throw ioError(this.path, 'reopen the journal', err);
       }

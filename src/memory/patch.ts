@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SrdError } from '../errors.js';
 import { type Intent, isIntent, isTier, type Tier } from '../intents.js';
 
 /**
@@ -71,10 +72,33 @@ export function isTextHash(value: unknown): value is string {
 }
 
 /**
+ * A character that carries meaning: not whitespace (Unicode White_Space, which \s covers), not a
+ * control character (Cc: NUL, ESC, DEL, C1) and not an invisible format character (Cf: zero-width
+ * space and joiners, BOM, bidi marks).
+ */
+const MEANINGFUL_CHAR = /[^\s\p{Cc}\p{Cf}]/u;
+
+/** The message of SRD_ERR_PATCH_EMPTY (and of the route.feedback schema's check): what is wrong and what to send instead. */
+export const EMPTY_PATCH_TEXT_MESSAGE = 'text has nothing to learn from: it is empty or only whitespace or control characters; send the message itself';
+
+/**
+ * True when `text` can become a patch: a string with at least one character that is neither
+ * whitespace nor a control or invisible format character. `""`, `"   "` and `"\u0000\u0000"`
+ * cannot: their embedding says nothing about the message, yet a patch of it would pull every
+ * near-empty message to one tier. The one rule for every way a correction arrives (prefix,
+ * route.feedback, `smart-routerd learn`); the gateway's route.feedback schema states it too.
+ * Rule: issue 15, DESIGN.md §4.
+ */
+export function isLearnableText(text: unknown): text is string {
+  return typeof text === 'string' && MEANINGFUL_CHAR.test(text);
+}
+
+/**
  * Checks a NewPatch against the store's embedding dimension and returns the fields the store
- * keeps (vector copied). Throws TypeError naming the bad field: vector not a Float32Array, wrong
- * length (≠ dims), a non-finite value, unknown tier / label / origin, text not a string, weight
- * not finite and > 0.
+ * keeps (vector copied). Throws SrdError SRD_ERR_PATCH_EMPTY (wire INVALID_REQUEST) when the text
+ * has nothing to learn from (isLearnableText), and TypeError naming the bad field otherwise:
+ * vector not a Float32Array, wrong length (≠ dims), a non-finite value, unknown tier / label /
+ * origin, text not a string, weight not finite and > 0.
  */
 export function checkNewPatch(
   p: NewPatch,
@@ -90,6 +114,7 @@ export function checkNewPatch(
   const label = p.label ?? null;
   if (label !== null && !isIntent(label)) throw new TypeError(`patch.label must be an intent or null (got ${JSON.stringify(label)})`);
   if (typeof p.text !== 'string') throw new TypeError('patch.text must be a string');
+  if (!isLearnableText(p.text)) throw new SrdError('SRD_ERR_PATCH_EMPTY', EMPTY_PATCH_TEXT_MESSAGE, { details: { chars: [...p.text].length } });
   if (!isPatchOrigin(p.origin)) throw new TypeError(`patch.origin must be one of ${PATCH_ORIGINS.join(', ')} (got ${JSON.stringify(p.origin)})`);
   const weight = p.weight ?? 1;
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) throw new TypeError(`patch.weight must be a finite number > 0 (got ${weight})`);

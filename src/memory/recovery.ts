@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import { type EmbeddingSpace, spaceId } from '../embedding/index.js';
 import { isSrdError } from '../errors.js';
 import { moveAside } from '../vctr/index.js';
-import { ioError, memoryFiles, removeStaleTemps, saveAside, writeDurable } from './files.js';
+import { ioError, MEMORY_DIR_MODE, memoryFiles, removeStaleTemps, saveAside, writeDurable } from './files.js';
 import { type BadRegion, type JournalRecord, scanJournal } from './journal.js';
 import type { Patch } from './patch.js';
-import { readSnapshot } from './snapshot.js';
+import { readSnapshot, type Snapshot, type SnapshotSalvage, writeSnapshot } from './snapshot.js';
 
 /**
  * Start-up: snapshot + journal replay, and the repairs that keep a damaged state dir usable
@@ -32,7 +32,9 @@ const SNAPSHOT_CORRUPT_CODES = new Set(['SRD_ERR_MEMORY_SPACE_MISMATCH']);
 
 async function loadSnapshot(path: string, space: EmbeddingSpace, log: Log): Promise<{ patches: Patch[]; lastSeq: number }> {
   try {
-    return (await readSnapshot(path, space)) ?? { patches: [], lastSeq: 0 };
+    const snapshot = await readSnapshot(path, space);
+    if (snapshot?.salvage) await rewriteSalvaged(path, space, snapshot, snapshot.salvage, log);
+    return snapshot ?? { patches: [], lastSeq: 0 };
   } catch (err) {
     const unusable = isSrdError(err) && (err.code.startsWith('SRD_ERR_VCTR_') || SNAPSHOT_CORRUPT_CODES.has(err.code));
     if (!unusable) throw err;
@@ -46,6 +48,35 @@ async function loadSnapshot(path: string, space: EmbeddingSpace, log: Log): Prom
     );
     return { patches: [], lastSeq: 0 };
   }
+}
+
+/**
+ * A snapshot that failed its whole-file CRC but kept rows whose own checksum holds: the damaged
+ * bytes are saved to `<path>.corrupt-<time>` (a new name, never overwriting an earlier copy),
+ * then a clean snapshot of the kept rows (same lastSeq) replaces the file atomically, and one
+ * warning gives the counts. Copy-then-replace rather than rename-then-write, so a crash in between
+ * leaves the damaged file in place to be salvaged again, never no snapshot at all. If either write
+ * fails the kept rows are still used and the damaged file is left where it is (logged).
+ */
+async function rewriteSalvaged(path: string, space: EmbeddingSpace, snapshot: Snapshot, salvage: SnapshotSalvage, log: Log): Promise<void> {
+  const counts = { kept: salvage.kept, damaged: salvage.damaged, rows: salvage.kept + salvage.damaged };
+  let savedTo: string;
+  try {
+    savedTo = await saveAside(path, 'corrupt', await readFile(path));
+    await writeSnapshot(path, space, snapshot.patches, snapshot.lastSeq, Date.now());
+  } catch (err) {
+    log.error(
+      { code: 'SRD_ERR_MEMORY_IO', path, err, ...counts },
+      `user memory snapshot ${path} failed its CRC-32 check; ${salvage.kept} intact row(s) are used, but the file could not be saved aside or rewritten ` +
+        '(it is salvaged again at the next start)',
+    );
+    return;
+  }
+  log.warn(
+    { code: salvage.error.code, path, savedTo, reason: salvage.error.details?.reason, ...counts },
+    `user memory snapshot ${path} failed its CRC-32 check: kept ${salvage.kept} of ${counts.rows} rows whose own checksum holds, ` +
+      `dropped ${salvage.damaged} damaged row(s); the damaged file was saved to ${savedTo} (not deleted) and a clean snapshot written`,
+  );
 }
 
 async function readJournal(path: string): Promise<Buffer> {
@@ -66,6 +97,9 @@ function frames(image: Buffer, regions: readonly { offset: number; bytes: number
  * 1. removes temp files of writes that crashed before their rename (never authoritative);
  * 2. reads the snapshot; an unusable one (SRD_ERR_VCTR_* or another embedding space) is moved
  *    aside with moveAside and reported with logger.error, and start-up continues from the journal;
+ *    one that failed only its whole-file CRC keeps the rows whose own checksum holds (see
+ *    readSnapshot), is saved aside as `<snapshot>.corrupt-<time>` and rewritten clean, with a
+ *    logger.warn giving the kept and damaged row counts;
  * 3. scans the journal (see scanJournal): records with id ≤ the snapshot's lastSeq are already
  *    folded; records of another embedding space are never mixed in; damaged bytes, undecodable
  *    frames and out-of-order ids are skipped with logger.warn;
@@ -79,7 +113,7 @@ function frames(image: Buffer, regions: readonly { offset: number; bytes: number
 export async function recover(dir: string, space: EmbeddingSpace, log: Log): Promise<RecoveredState> {
   const files = memoryFiles(dir);
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: MEMORY_DIR_MODE });
   } catch (err) {
     throw ioError(dir, 'create the state dir', err);
   }

@@ -72,6 +72,12 @@ export interface MemoryStats {
   /** Rows of the snapshot currently on disk. */
   snapshotRows: number;
   compactions: number;
+  /**
+   * Live (not decayed-dead) corrections that compactions since open evicted to respect the
+   * capacity rule: at most floor(0.75 × vectorStore.compactionThreshold) patches remain after a
+   * compaction (COMPACTION_TARGET_RATIO); each eviction is also logged with logger.warn.
+   */
+  evictedForCapacity: number;
   lastCompaction: CompactionReport | null;
   /** Oldest / newest patch timestamp, null when empty. */
   oldest: number | null;
@@ -134,6 +140,7 @@ export class MemoryStore {
   private barrier: Promise<unknown> | null = null;
   private triggerAt: number;
   private compactions = 0;
+  private evictedForCapacity = 0;
   private lastReport: CompactionReport | null = null;
 
   private constructor(
@@ -188,8 +195,10 @@ export class MemoryStore {
    * record and resolves once it is fsync'd (group commit: concurrent appends share one write and
    * one fdatasync). The patch is live (patches(), matrix()) from that moment. May start a
    * background compaction; waits for a running one only when live + queued patches reach
-   * 2 × compactionThreshold (back-pressure). Rejects with TypeError for an invalid patch (vector
-   * length ≠ space.dims, non-finite values, unknown tier/label/origin, weight ≤ 0),
+   * 2 × compactionThreshold (back-pressure). Rejects with SRD_ERR_PATCH_EMPTY when the text has
+   * nothing to learn from (isLearnableText: empty, whitespace or control characters only), with
+   * TypeError for an otherwise invalid patch (vector length ≠ space.dims, non-finite values,
+   * unknown tier/label/origin, weight ≤ 0),
    * SRD_ERR_MEMORY_CLOSED after close(), SRD_ERR_MEMORY_IO when the write or fsync fails (the
    * event is then not recorded). Rule: DESIGN.md §6.
    */
@@ -243,7 +252,8 @@ export class MemoryStore {
    * Compacts now, whatever the size and enableCompaction (queued behind a running compaction or
    * clear): plans the new live set (rules in compaction.ts: merge same-tier near-duplicates at
    * cosine ≥ mergeThreshold, drop patches under deathThreshold keeping the minRetention newest
-   * per tier, evict the lightest down to 75% of compactionThreshold), writes the snapshot
+   * per tier, evict the lightest down to 75% of compactionThreshold; evictions of live patches
+   * are logged with logger.warn and counted in stats().evictedForCapacity), writes the snapshot
    * atomically with lastSeq = the last folded id, then atomically restarts the journal with only
    * the records appended meanwhile. A crash at any point loses no acknowledged event: until the
    * snapshot's rename the old files hold everything; after it, replay skips records ≤ lastSeq.
@@ -277,6 +287,7 @@ export class MemoryStore {
       journalFsyncs: j.fsyncs,
       snapshotRows: this.snapshotRows,
       compactions: this.compactions,
+      evictedForCapacity: this.evictedForCapacity,
       lastCompaction: this.lastReport,
       oldest,
       newest,
@@ -422,6 +433,15 @@ export class MemoryStore {
     this.compactions++;
     this.lastReport = report;
     this.log.info({ dir: this.options.dir, ...report }, `user memory compacted: ${report.before} → ${report.after} patches`);
+    if (report.evicted > 0) {
+      this.evictedForCapacity += report.evicted;
+      this.log.warn(
+        { dir: this.options.dir, evicted: report.evicted, target, compactionThreshold, evictedForCapacity: this.evictedForCapacity },
+        `user memory compaction evicted ${report.evicted} live correction(s) for capacity: at most ${target} ` +
+          `(floor(${COMPACTION_TARGET_RATIO} × vectorStore.compactionThreshold ${compactionThreshold})) remain after a compaction, ` +
+          'the lowest decayed weights go first; raise vectorStore.compactionThreshold to keep more',
+      );
+    }
     return report;
   }
 }

@@ -238,7 +238,7 @@ export class Router {
     return {
       decisionId: randomUUID(),
       modelTier: tier,
-      selectedModel: this.modelFor(tier, ctx.deps.config),
+      selectedModel: this.modelFor(tier, ctx.deps.config, intent),
       confidence: round(confidence),
       reasoning: ctx.notes.length > 0 ? `${reasoning}; ${ctx.notes.join('; ')}` : reasoning,
       source,
@@ -248,8 +248,15 @@ export class Router {
     };
   }
 
-  /** Model ref for a tier: defaultXModel, else the first of xModels, else the tier name. */
-  modelFor(tier: Tier, c: Config = this.deps.config): string {
+  /**
+   * Model ref a decision selects: the intent's route (`routing.routes.<INTENT>[0]`) when the intent
+   * is known and routed and belongs to the decided tier, else the tier's defaultXModel, else the
+   * first of xModels, else the tier name.
+   */
+  modelFor(tier: Tier, c: Config = this.deps.config, intent: Intent | null = null): string {
+    const route = intent && INTENT_TIER[intent] === tier ? c.routing.routes[intent] : undefined;
+    const routed = route === undefined ? undefined : Array.isArray(route) ? route[0] : route.primary;
+    if (routed) return routed;
     return tier === 'flagship'
       ? (c.defaultFlagshipModel ?? c.flagshipModels[0] ?? 'flagship')
       : (c.defaultLightweightModel ?? c.lightweightModels[0] ?? 'lightweight');

@@ -18,4 +18,4 @@ export {
   VCTR_VERSION,
   vctrMetadataProblem,
 } from './vctr-types.js';
-export { asidePath, encodeVctr, moveAside, writeFileDurable, writeVctr } from './vctr-writer.js';
+export { asidePath, type DurableWriteOptions, encodeVctr, moveAside, writeFileDurable, writeVctr } from './vctr-writer.js';

@@ -19,6 +19,12 @@ import {
 export interface VctrReadOptions {
   /** Dimension of the configured embedder; a file with other dims is rejected (SRD_ERR_VCTR_DIMS_MISMATCH). */
   expectedDims?: number;
+  /**
+   * Return a v2 file whose whole-file CRC-32 fails instead of throwing, with the error in
+   * `crcError`, as long as every other check passes (offsets, metadata JSON and shape, dims).
+   * For readers that verify rows themselves (the user-memory snapshot's per-row `crc`). Default false.
+   */
+  tolerateCrcMismatch?: boolean;
 }
 
 const DTYPE_NAMES: Record<number, string> = { 2: 'float16', 3: 'int8' };
@@ -141,26 +147,8 @@ function legacyMetadata(raw: unknown, dims: number, count: number, path: string)
   return metadata;
 }
 
-/**
- * Decodes a VCTR file held in memory (v2, or legacy v1 mapped to the v2 shape with
- * `metadata.legacy: true`, `normalized: false`, no CRC check). `path` only names the file in errors.
- * Checks, in order: length ≥ 40-byte header, magic, version, dtype, offsets (dataOffset past the
- * header and 64-aligned for v2, metadata after data), data section inside the file, metadata not
- * overlapping the data and inside the file, CRC-32 (v2), metadata JSON and shape, expectedDims.
- * Throws SrdError SRD_ERR_VCTR_TRUNCATED | _BAD_MAGIC | _BAD_VERSION | _BAD_DTYPE | _BAD_OFFSETS |
- * _CRC_MISMATCH | _BAD_METADATA | _DIMS_MISMATCH; the message starts with `path`, and
- * `details` is `{ path, reason }`. The returned `data` never aliases `buf`.
- * Rule: DESIGN.md §5 VCTR v2.
- */
-export function decodeVctr(buf: Uint8Array, path: string, options: VctrReadOptions = {}): VctrFile {
-  const layout = readHeader(buf, path);
-  const { dataOffset, dataBytes, metadataOffset } = checkOffsets(layout, buf.length, path);
-  const dataSection = buf.subarray(dataOffset, dataOffset + dataBytes);
-  const metaSection = buf.subarray(metadataOffset);
-  if (layout.version === 2) {
-    const computed = crc32(metaSection, crc32(dataSection));
-    if (computed !== layout.crc) fail(path, 'SRD_ERR_VCTR_CRC_MISMATCH', `CRC-32 mismatch (header ${hex32(layout.crc)}, computed ${hex32(computed)})`);
-  }
+/** Parses and checks the metadata section and the expected dims. Throws SRD_ERR_VCTR_BAD_METADATA | _DIMS_MISMATCH. */
+function checkedMetadata(layout: Layout, metaSection: Uint8Array, path: string, options: VctrReadOptions): VctrMetadata {
   const raw = parseJson(metaSection, path);
   let metadata: VctrMetadata;
   if (layout.version === 1) {
@@ -173,6 +161,42 @@ export function decodeVctr(buf: Uint8Array, path: string, options: VctrReadOptio
   if (options.expectedDims !== undefined && options.expectedDims !== layout.dims) {
     fail(path, 'SRD_ERR_VCTR_DIMS_MISMATCH', `dims ${layout.dims} does not match the configured embedder (${options.expectedDims})`);
   }
+  return metadata;
+}
+
+/**
+ * Decodes a VCTR file held in memory (v2, or legacy v1 mapped to the v2 shape with
+ * `metadata.legacy: true`, `normalized: false`, no CRC check). `path` only names the file in errors.
+ * Checks, in order: length ≥ 40-byte header, magic, version, dtype, offsets (dataOffset past the
+ * header and 64-aligned for v2, metadata after data), data section inside the file, metadata not
+ * overlapping the data and inside the file, CRC-32 (v2; with `tolerateCrcMismatch` a failure is
+ * returned in `crcError` once the remaining checks pass), metadata JSON and shape, expectedDims.
+ * Throws SrdError SRD_ERR_VCTR_TRUNCATED | _BAD_MAGIC | _BAD_VERSION | _BAD_DTYPE | _BAD_OFFSETS |
+ * _CRC_MISMATCH | _BAD_METADATA | _DIMS_MISMATCH; the message starts with `path`, and
+ * `details` is `{ path, reason }`. The returned `data` never aliases `buf`.
+ * Rule: DESIGN.md §5 VCTR v2.
+ */
+export function decodeVctr(buf: Uint8Array, path: string, options: VctrReadOptions = {}): VctrFile {
+  const layout = readHeader(buf, path);
+  const { dataOffset, dataBytes, metadataOffset } = checkOffsets(layout, buf.length, path);
+  const dataSection = buf.subarray(dataOffset, dataOffset + dataBytes);
+  const metaSection = buf.subarray(metadataOffset);
+  let crcError: SrdError | undefined;
+  if (layout.version === 2) {
+    const computed = crc32(metaSection, crc32(dataSection));
+    if (computed !== layout.crc) {
+      const reason = `CRC-32 mismatch (header ${hex32(layout.crc)}, computed ${hex32(computed)})`;
+      crcError = new SrdError('SRD_ERR_VCTR_CRC_MISMATCH', `${path}: ${reason}`, { details: { path, reason } });
+      if (!options.tolerateCrcMismatch) throw crcError;
+    }
+  }
+  let metadata: VctrMetadata;
+  try {
+    metadata = checkedMetadata(layout, metaSection, path, options);
+  } catch (err) {
+    // A file that failed its CRC is reported as such, whatever else is wrong with it (as without tolerateCrcMismatch).
+    throw crcError ?? err;
+  }
   return {
     path,
     version: layout.version,
@@ -181,6 +205,7 @@ export function decodeVctr(buf: Uint8Array, path: string, options: VctrReadOptio
     normalized: (layout.flags & VCTR_FLAG_NORMALIZED) !== 0,
     data: floatsFromLE(buf, dataOffset, layout.count * layout.dims),
     metadata,
+    ...(crcError ? { crcError } : {}),
   };
 }
 

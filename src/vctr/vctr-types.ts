@@ -4,6 +4,8 @@
  * Rule: DESIGN.md §5 VCTR v2.
  */
 
+import type { SrdError } from '../errors.js';
+
 /** Format version the writer produces. Rule: DESIGN.md §5 VCTR v2. */
 export const VCTR_VERSION = 2;
 
@@ -57,6 +59,12 @@ export interface VctrFile {
   normalized: boolean;
   data: Float32Array;
   metadata: VctrMetadata;
+  /**
+   * Set only when read with `tolerateCrcMismatch` and the whole-file CRC-32 failed (header and
+   * metadata still parsed): the SRD_ERR_VCTR_CRC_MISMATCH error that would have been thrown. The
+   * caller must then trust nothing it cannot verify itself (per-row checksums).
+   */
+  crcError?: SrdError;
 }
 
 /** What the writer encodes: `data.length` must equal count × dims and `metadata.rows.length` must equal count. Rule: DESIGN.md §5 VCTR v2. */

@@ -74,26 +74,39 @@ async function syncDir(dir: string): Promise<void> {
  * directory (best effort). Readers see either the old file or the complete new one; on failure
  * the temp file is removed and the target is left untouched.
  * Throws TypeError for invalid input (before touching the disk) and file-system errors as-is.
+ * `options.mode` sets the file's permission bits whatever the umask (see DurableWriteOptions).
  * Rule: DESIGN.md §5 VCTR v2.
  */
-export async function writeVctr(path: string, input: VctrInput): Promise<void> {
+export async function writeVctr(path: string, input: VctrInput, options: DurableWriteOptions = {}): Promise<void> {
   const bytes = encodeVctr(input);
   await mkdir(dirname(path), { recursive: true });
-  await writeFileDurable(path, bytes);
+  await writeFileDurable(path, bytes, options);
+}
+
+/** Options of writeFileDurable / writeVctr. */
+export interface DurableWriteOptions {
+  /**
+   * Permission bits of the new file and of its temp file, applied with fchmod so the umask cannot
+   * widen or narrow them (e.g. 0o600 for user memory). Default: 0o666 less the process umask.
+   */
+  mode?: number;
 }
 
 /**
  * Atomically replaces `path` with `bytes`: a temp file `.<name>.tmp-<pid>-<random>` in the same
  * directory, fsync, rename over `path`, fsync of the directory (best effort). A crash leaves the
  * old file or the new one, never a mix. The temp file is removed on failure; file-system errors
- * pass through as-is. Shared by VCTR files and the user-memory journal restarts.
+ * pass through as-is. Shared by VCTR files and the user-memory journal restarts. `options.mode`
+ * sets the permission bits of the temp file from its creation, hence of the file (see DurableWriteOptions).
  */
-export async function writeFileDurable(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileDurable(path: string, bytes: Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
-    const handle = await open(tmp, 'wx');
+    // Created with the final mode: the temp file is never readable by more users than the file it becomes.
+    const handle = await open(tmp, 'wx', options.mode ?? 0o666);
     try {
+      if (options.mode !== undefined) await handle.chmod(options.mode);
       await handle.writeFile(bytes);
       await handle.sync();
     } finally {

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, resolveToken } from '../../src/config/index.js';
+import { ensureStateDir, loadConfig, resolveToken } from '../../src/config/index.js';
 import { DEFAULT_MODELS } from '../../src/config/providers.js';
 import { LOCAL_MODEL } from '../../src/embedding/local.js';
 import type { SrdError } from '../../src/errors.js';
@@ -89,6 +89,23 @@ describe('configuration', () => {
     expect(err.message).toContain('colour: unknown key');
   });
 
+  it('gives keys named like Object.prototype members (constructor, __proto__, toString) the plain unknown-key message (issue 15)', () => {
+    writeConfig('{"constructor": {}, "__proto__": {"enabled": false}, "toString": 1, "gateway": {"hasOwnProperty": true, "valueOf": 2}}');
+    const err = thrown(() => loadConfig({}, env()));
+    expect(err.code).toBe('SRD_ERR_CONFIG_INVALID');
+    const problems = (err.details as { problems: string[] }).problems;
+    expect(problems.sort()).toEqual(
+      [
+        '__proto__: unknown key',
+        'constructor: unknown key',
+        'gateway.hasOwnProperty: unknown key',
+        'gateway.valueOf: unknown key',
+        'toString: unknown key',
+      ].sort(),
+    );
+    expect(err.message).not.toMatch(/native code|unsupported key, use/);
+  });
+
   it('reports a file that is not JSON with the parser message', () => {
     writeConfig('{ "enabled": tru }');
     const err = thrown(() => loadConfig({}, env()));
@@ -115,5 +132,47 @@ describe('gateway token', () => {
 
   it('accepts a non-loopback bind with a configured token', () => {
     expect(resolveToken({ configured: 'a-long-enough-token', bind: '0.0.0.0', stateDir: dir })).toEqual({ token: 'a-long-enough-token', source: 'config' });
+  });
+
+  it('refuses a weak configured token off loopback with SRD_ERR_TOKEN_WEAK, and accepts any non-empty one on loopback (issue 15)', () => {
+    for (const weak of ['        ', 'aaaaaaaa', 'abcdefghijklmno', 'a-long-enough token', 'abcabcabcabcabcabcabc']) {
+      expect(thrown(() => resolveToken({ configured: weak, bind: '0.0.0.0', stateDir: dir })).code, JSON.stringify(weak)).toBe('SRD_ERR_TOKEN_WEAK');
+      expect(thrown(() => resolveToken({ configured: weak, bind: '::', stateDir: dir })).code).toBe('SRD_ERR_TOKEN_WEAK');
+      expect(resolveToken({ configured: weak, bind: '127.0.0.1', stateDir: dir })).toEqual({ token: weak, source: 'config' });
+    }
+  });
+
+  it('narrows a stored token file readable by others to 0600 and keeps using it', () => {
+    const file = path.join(dir, 'gateway.token');
+    writeFileSync(file, 'stored-token-0123456789abcdef\n', { mode: 0o644 });
+    chmodSync(file, 0o644);
+    expect(resolveToken({ configured: undefined, bind: '127.0.0.1', stateDir: dir })).toEqual({
+      token: 'stored-token-0123456789abcdef',
+      source: 'stored',
+      file,
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a symlinked token file with SRD_ERR_TOKEN_FILE and leaves the target alone (issue 15)', () => {
+    const target = path.join(dir, 'target');
+    writeFileSync(target, 'linked-token-0123456789abcdef\n');
+    chmodSync(target, 0o644);
+    symlinkSync(target, path.join(dir, 'gateway.token'));
+    const err = thrown(() => resolveToken({ configured: undefined, bind: '127.0.0.1', stateDir: dir }));
+    expect(err.code).toBe('SRD_ERR_TOKEN_FILE');
+    expect(statSync(target).mode & 0o777).toBe(0o644);
+  });
+
+  it('refuses to use a state dir writable by others or a symlink with SRD_ERR_STATE_DIR_INSECURE, and creates a missing one 0700 (issue 15)', () => {
+    chmodSync(dir, 0o757);
+    expect(thrown(() => resolveToken({ configured: undefined, bind: '127.0.0.1', stateDir: dir })).code).toBe('SRD_ERR_STATE_DIR_INSECURE');
+    chmodSync(dir, 0o700);
+    const link = path.join(dir, 'link');
+    symlinkSync(dir, link);
+    expect(thrown(() => ensureStateDir(link)).code).toBe('SRD_ERR_STATE_DIR_INSECURE');
+    const fresh = path.join(dir, 'a', 'b');
+    ensureStateDir(fresh);
+    expect(statSync(fresh).mode & 0o777).toBe(0o700);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isSrdError } from '../../src/errors.js';
 import type { NewPatch } from '../../src/memory/index.js';
 import { scanJournal } from '../../src/memory/journal.js';
+import { decodeVctr, encodeVctr } from '../../src/vctr/index.js';
 import { axis, captureLogger, ERROR, journalPath, open, plain, randomUnit, rng, snapshotPath, space, storeFixture, tierOf, WARN } from './helpers.js';
 
 let dir: string;
@@ -130,6 +131,13 @@ describe('journal damage at start-up', () => {
   });
 });
 
+/** The same snapshot as an older version wrote it: no `crc` in its rows (re-encoded, so its whole-file CRC holds). */
+function withoutRowChecksums(bytes: Buffer): Buffer {
+  const file = decodeVctr(bytes, 'snapshot');
+  const rows = file.metadata.rows.map(({ crc: _crc, ...row }) => row);
+  return encodeVctr({ dims: file.dims, count: file.count, data: file.data, normalized: file.normalized, metadata: { ...file.metadata, rows } });
+}
+
 describe('snapshot damage at start-up', () => {
   async function compactedWithTail(): Promise<{ folded: number[]; tail: number[] }> {
     const store = await openStore();
@@ -145,10 +153,10 @@ describe('snapshot damage at start-up', () => {
     return { folded, tail: tail.map((p) => p.id) };
   }
 
-  it('moves a corrupt snapshot aside with the same bytes, logs an error and still loads the journal after it', async () => {
+  it('moves a corrupt snapshot written without row checksums (before issue 15) aside with the same bytes, logs an error and still loads the journal after it', async () => {
     const { tail } = await compactedWithTail();
     const file = snapshotPath(dir);
-    const bytes = fs.readFileSync(file);
+    const bytes = withoutRowChecksums(fs.readFileSync(file));
     bytes[64 + 5] = bytes[64 + 5]! ^ 0x10;
     fs.writeFileSync(file, bytes);
     const { logger, lines } = captureLogger();

@@ -302,6 +302,22 @@ describe('corrupt VCTR files', () => {
     expectRejected(buf, 'SRD_ERR_VCTR_CRC_MISMATCH', /^\/x\/dna\.vctr: CRC-32 mismatch \(header 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)$/);
   });
 
+  it('with tolerateCrcMismatch, returns a file whose only fault is its CRC-32, with the error beside it (issue 15: per-row salvage)', () => {
+    const buf = good();
+    buf[64 + 17] ^= 0x01;
+    const file = decodeVctr(buf, FILE, { tolerateCrcMismatch: true });
+    expect(file.crcError).toBeInstanceOf(SrdError);
+    expect(file.crcError).toMatchObject({ code: 'SRD_ERR_VCTR_CRC_MISMATCH', message: expect.stringMatching(/^\/x\/dna\.vctr: CRC-32 mismatch/) });
+    expect(file.count).toBe(4);
+    expect(file.metadata.rows).toHaveLength(4);
+    expect(decodeVctr(good(), FILE, { tolerateCrcMismatch: true }).crcError).toBeUndefined();
+    // Any other fault is still thrown: as the CRC error when the CRC failed too, as itself otherwise.
+    const broken = Buffer.from(buf);
+    broken.write('x', broken.length - 1, 'latin1');
+    expect(() => decodeVctr(broken, FILE, { tolerateCrcMismatch: true })).toThrow(/CRC-32 mismatch/);
+    expect(() => decodeVctr(withMetadata(good(), '{"kind":'), FILE, { tolerateCrcMismatch: true })).toThrow(/metadata is not valid JSON/);
+  });
+
   it('rejects a flipped metadata byte through the CRC-32', () => {
     const buf = good();
     buf[buf.length - 3] ^= 0x20;
