@@ -3,12 +3,21 @@
 // /v1/chat/completions and Anthropic Messages at /v1/messages, non-streamed (one small JSON answer)
 // or streamed (8 SSE events in one write each, no delay). It does no work per request beyond
 // reading the body, so what the bench measures over it is the gateway's own cost. Prints one JSON
-// line with its url when listening.
+// line with its url when listening. With FAIL_RATE=<0..1> (the soak, section 7) that share of requests
+// fails at random: half before the first byte (a 500, or the connection reset), half mid-stream (the
+// connection reset after two events).
 import http from 'node:http';
+
+const FAIL_RATE = Number(process.env.FAIL_RATE ?? 0);
+/** 'early' | 'mid' | null for one request. */
+function fault() {
+  const r = Math.random();
+  return r < FAIL_RATE / 2 ? 'early' : r < FAIL_RATE ? 'mid' : null;
+}
 
 const WORDS = ['Hello', ' from', ' the', ' fake', ' upstream', ',', ' done', '.'];
 
-function openai(body, res) {
+function openai(body, res, f) {
   const model = body.model;
   if (!body.stream) {
     const text = JSON.stringify({
@@ -24,10 +33,15 @@ function openai(body, res) {
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  for (const w of WORDS)
+  for (const [i, w] of WORDS.entries()) {
     res.write(
       `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: { content: w }, finish_reason: null }] })}\n\n`,
     );
+    if (f === 'mid' && i === 1) {
+      setTimeout(() => res.socket.destroy(), 5);
+      return;
+    }
+  }
   res.write(
     `data: ${JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`,
   );
@@ -71,8 +85,16 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const f = fault();
+    if (f === 'early' || (f === 'mid' && !body.stream)) {
+      if (Math.random() < 0.5) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"injected failure","type":"server_error"}}');
+      } else req.socket.destroy();
+      return;
+    }
     if (req.url === '/v1/messages') anthropic(body, res);
-    else openai(body, res);
+    else openai(body, res, f);
   });
 });
 server.keepAliveTimeout = 60_000;

@@ -48,7 +48,6 @@ export async function runProxy({ quick = false, log = console.error }) {
       },
       defaultFlagshipModel: 'bench/m',
       defaultLightweightModel: 'bench/m',
-      logging: { level: 'warn' },
     },
   });
   const gateway = daemon.url.replace(/^ws/, 'http');

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'all'];
+const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'all'];
 const USAGE = `usage: node bench/run.mjs [--scope ${SCOPES.join('|')}] [--quick]
   --scope  which section to run (default all)
   --quick  smaller N (≤ 100,000 rows) and shorter runs, for trying changes; not for reporting`;
@@ -106,6 +106,11 @@ if (want('proxy')) {
   results.proxy = await m.runProxy({ quick: opts.quick, log });
   printers[6] = () => m.printProxy(results.proxy);
 }
+if (want('soak')) {
+  const m = await import('./soak.bench.mjs');
+  results.soak = await m.runSoak({ quick: opts.quick, log });
+  printers[7] = () => m.printSoak(results.soak);
+}
 if (want('kernel')) {
   const { ensureNative } = await import('./setup.mjs');
   const native = await ensureNative();
@@ -136,7 +141,7 @@ const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json
 const strip = (r) => (r ? r.data : undefined);
 writeFileSync(
   file,
-  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn), proxy: strip(results.proxy) }, null, 2)}\n`,
+  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn), proxy: strip(results.proxy), soak: strip(results.soak) }, null, 2)}\n`,
 );
 console.log(`results: ${path.relative(process.cwd(), file)}`);
 

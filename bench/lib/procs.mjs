@@ -116,9 +116,10 @@ export async function startDaemon({ config } = {}) {
   };
 }
 
-/** Starts a bench-local server script (`echo-server.mjs`, `bare-server.mjs`); resolves with `url`. */
-export async function startScript(file) {
+/** Starts a bench-local server script (`echo-server.mjs`, `bare-server.mjs`, `fake-upstream.mjs`) with extra `env`; resolves with `url`. */
+export async function startScript(file, env = {}) {
   const child = await spawnUntilLine([path.join(ROOT, 'bench', file)], {
+    env,
     isReady: (line) => line.startsWith('{') && line.includes('"url"'),
   });
   return { ...child, url: JSON.parse(child.line).url };

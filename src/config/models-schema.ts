@@ -81,6 +81,10 @@ export const AuthSchema = z
         billingMaxHours: z.number().positive().default(24),
         /** Window in which repeated failures lengthen a cooldown, hours (24). */
         failureWindowHours: z.number().positive().default(24),
+        /** First cooldown after a transient failure (5xx, reset, timeout), seconds; doubles per repeat up to 1 h (30). */
+        transientBaseSeconds: z.number().min(0.01).max(3600).default(30),
+        /** Longest transient cooldown, seconds (3600). */
+        transientMaxSeconds: z.number().min(0.01).max(86_400).default(3600),
       })
       .strict()
       .prefault({}),
@@ -131,6 +135,11 @@ export const ProxySchema = z
     requireKey: z.boolean().default(false),
     /** Keys accepted besides the gateway token (`Authorization: Bearer` or `x-api-key`). */
     keys: z.array(Secret).default([]),
+    /**
+     * Requests one client may have in flight at once (counted per API key, or per peer address when
+     * none is sent); more → 429 with retry-after, so one client cannot take every upstream slot.
+     */
+    maxConcurrentPerKey: z.number().int().min(1).default(64),
     /** Largest request body, bytes; larger → 413. */
     maxBodyBytes: z
       .number()

@@ -6,10 +6,13 @@ export class ProxyError extends Error {
   readonly status: number;
   /** OpenAI's machine error code (e.g. `model_not_found`), or null. */
   readonly code: string | null;
-  constructor(status: number, message: string, code: string | null = null) {
+  /** Extra response headers (e.g. retry-after). */
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, code: string | null = null, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.headers = headers;
   }
 }
 

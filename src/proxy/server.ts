@@ -70,6 +70,8 @@ export class ModelApi {
   private profiles!: Map<string, AuthProfile[]>;
   private readonly cooldowns: CooldownStore;
   private stickyTtl = -1;
+  /** Requests in flight per API key (or peer address). */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(config: Config, opts: ModelApiOptions) {
     this.opts = opts;
@@ -113,7 +115,7 @@ export class ModelApi {
         return;
       }
       if (err instanceof ProxyError) {
-        sendError(res, protocol, err.status, err.message, err.code);
+        sendError(res, protocol, err.status, err.message, err.code, err.headers);
         if (err.status === 413) res.once('finish', () => req.socket.destroy());
         return;
       }
@@ -133,7 +135,26 @@ export class ModelApi {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string, protocol: ClientProtocol): Promise<void> {
-    this.authorize(req);
+    const key = this.authorize(req);
+    // Concurrent requests per client (issue 15: the model API gets the gateway's limits).
+    const client = key ?? `peer:${req.socket.remoteAddress ?? ''}`;
+    const inFlight = this.inFlight.get(client) ?? 0;
+    if (inFlight >= this.config.proxy.maxConcurrentPerKey) {
+      throw new ProxyError(
+        429,
+        `too many concurrent requests for this key (proxy.maxConcurrentPerKey = ${this.config.proxy.maxConcurrentPerKey}); retry when one finishes`,
+        null,
+        {
+          'retry-after': '1',
+        },
+      );
+    }
+    this.inFlight.set(client, inFlight + 1);
+    res.once('close', () => {
+      const n = (this.inFlight.get(client) ?? 1) - 1;
+      if (n <= 0) this.inFlight.delete(client);
+      else this.inFlight.set(client, n);
+    });
     if (path === '/v1/models') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProxyError(405, 'use GET /v1/models');
       sendJson(res, 200, this.modelList(protocol));
@@ -157,14 +178,18 @@ export class ModelApi {
     await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided });
   }
 
-  /** Inbound auth (issue 12): any key on loopback unless proxy.requireKey; off loopback the token or a configured key. */
-  private authorize(req: IncomingMessage): void {
-    const required = this.config.proxy.requireKey || !this.opts.loopback;
-    if (!required) return;
+  /**
+   * Inbound auth (issue 12): any key on loopback unless proxy.requireKey; off loopback the token or a
+   * configured key. Returns the key presented (null: none), which names the client for the limits.
+   */
+  private authorize(req: IncomingMessage): string | null {
     const auth = req.headers.authorization;
-    const key = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : req.headers['x-api-key'];
-    if (typeof key === 'string' && (key === this.opts.token || this.config.proxy.keys.includes(key))) return;
-    throw new ProxyError(401, key === undefined ? 'API key required: send Authorization: Bearer <key> or x-api-key' : 'invalid API key');
+    const presented = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : req.headers['x-api-key'];
+    const key = typeof presented === 'string' && presented.length > 0 ? presented : null;
+    const required = this.config.proxy.requireKey || !this.opts.loopback;
+    if (!required) return key;
+    if (key !== null && (key === this.opts.token || this.config.proxy.keys.includes(key))) return key;
+    throw new ProxyError(401, key === null ? 'API key required: send Authorization: Bearer <key> or x-api-key' : 'invalid API key');
   }
 
   /** Runs the router for auto models and applies sticky sessions; resolves the target model. */

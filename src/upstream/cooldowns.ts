@@ -10,6 +10,10 @@ export interface CooldownSettings {
   billingBackoffHours: number;
   billingMaxHours: number;
   failureWindowHours: number;
+  /** First transient cooldown, seconds (default TRANSIENT_BASE_MS / 1000). */
+  transientBaseSeconds?: number;
+  /** Longest transient cooldown, seconds (default TRANSIENT_MAX_MS / 1000). */
+  transientMaxSeconds?: number;
 }
 
 /** The cooldown file in the state dir. */
@@ -55,7 +59,7 @@ export const pairKey = (profile: string, model: string) => `${profile}|${model}`
 /**
  * Cooldowns of auth profiles and (profile, model) pairs, by failure class (issue 13,
  * docs/failover.md): rate limits for retry-after (else 60 s); billing for billingBackoffHours,
- * doubling per repeat up to billingMaxHours; transient failures for 30 s doubling per repeat
+ * doubling per repeat up to billingMaxHours; transient failures for transientBaseSeconds (30 s) doubling per repeat
  * within failureWindowHours up to 1 h, jittered ±20%; a bad key (401/403) for failureWindowHours;
  * a model the upstream does not serve (404) for 1 h. The state is a small JSON file in the state
  * dir, written atomically on every change, so a cooldown survives a restart and ends at the same
@@ -128,7 +132,13 @@ export class CooldownStore {
         ms = Math.min(s.billingBackoffHours * 2 ** billingLevel, s.billingMaxHours) * HOUR;
         break;
       case 'transient':
-        ms = Math.round(Math.min(TRANSIENT_BASE_MS * 2 ** (failures.length - 1), TRANSIENT_MAX_MS) * (0.8 + 0.4 * this.random()));
+        ms = Math.round(
+          Math.min(
+            (s.transientBaseSeconds ?? TRANSIENT_BASE_MS / 1000) * 1000 * 2 ** (failures.length - 1),
+            (s.transientMaxSeconds ?? TRANSIENT_MAX_MS / 1000) * 1000,
+          ) *
+            (0.8 + 0.4 * this.random()),
+        );
         break;
       case 'auth':
         ms = s.failureWindowHours * HOUR;

@@ -392,6 +392,42 @@ describe('inbound keys', () => {
     }
   });
 
+  it('refuses a client’s request past proxy.maxConcurrentPerKey with 429 and retry-after, and serves it again once one finishes', async () => {
+    const own = await startDaemon({ config: gatewayConfig({ proxy: { maxConcurrentPerKey: 2 } }), env: { FAKE_OPENROUTER_KEY: 'k' } });
+    try {
+      const url = `http://127.0.0.1:${own.port}/v1/chat/completions`;
+      const hang = () => new AbortController();
+      const holds = [hang(), hang()];
+      const streams = await Promise.all(
+        holds.map((c) =>
+          fetch(url, {
+            method: 'POST',
+            headers: { 'x-api-key': 'client-a' },
+            body: JSON.stringify({ model: 'opus', stream: true, messages: [{ role: 'user', content: 'HANG' }] }),
+            signal: c.signal,
+          }),
+        ),
+      );
+      const body = JSON.stringify({ model: 'kimi', messages: [{ role: 'user', content: 'hi' }] });
+      const third = await fetch(url, { method: 'POST', headers: { 'x-api-key': 'client-a' }, body });
+      expect(third.status).toBe(429);
+      expect(third.headers.get('retry-after')).toBe('1');
+      expect(((await third.json()) as OpenAIError).error.type).toBe('rate_limit_error');
+      // Another key is not affected.
+      expect((await fetch(url, { method: 'POST', headers: { 'x-api-key': 'client-b' }, body })).status).toBe(200);
+      for (const c of holds) c.abort();
+      await Promise.all(streams.map((s) => s.body?.cancel().catch(() => undefined)));
+      let again = 0;
+      for (let i = 0; i < 50 && again !== 200; i++) {
+        again = (await fetch(url, { method: 'POST', headers: { 'x-api-key': 'client-a' }, body })).status;
+        if (again !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(again).toBe(200);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('never returns a provider key in config.get', async () => {
     const client = await daemon.client();
     try {
