@@ -149,6 +149,11 @@ export const GatewaySchema = z
     tickIntervalMs: z.number().int().min(100).default(30_000),
     /** Close sockets that have not completed `connect` by then (OpenClaw: 15000). */
     handshakeTimeoutMs: z.number().int().min(100).default(15_000),
+    /**
+     * Browser origins (`scheme://host[:port]`, exact) allowed on the gateway port besides loopback
+     * ones; any other Origin gets 403 (docs/security.md). CLI and server clients send no Origin.
+     */
+    allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as https://dashboard.example')).default([]),
   })
   .strict();
 

@@ -71,6 +71,7 @@ export class Daemon {
       tokenHint: token.file ? 'the gateway.token file in its state dir' : 'gateway.auth.token / SMART_ROUTERD_TOKEN',
       tickIntervalMs: config.gateway.tickIntervalMs,
       handshakeTimeoutMs: config.gateway.handshakeTimeoutMs,
+      allowedOrigins: config.gateway.allowedOrigins,
       phase: () => this.phase,
       health: () => this.healthSummary(),
       logger,

@@ -108,6 +108,19 @@ describe('finding 3: cross-site sockets, token guessing, the challenge nonce', (
     await expect(rawUpgrade(daemon.port, { origin: 'http://192.168.1.5:8080' })).rejects.toThrow(/^HTTP\/1.1 403/);
   });
 
+  it('accepts an origin listed in gateway.allowedOrigins, on the WebSocket and the model API alike', async () => {
+    const own = await startDaemon({ config: { gateway: { allowedOrigins: ['https://dash.example'] } } });
+    try {
+      const up = await rawUpgrade(own.port, { origin: 'https://dash.example' });
+      up.socket.destroy();
+      await expect(rawUpgrade(own.port, { origin: 'https://other.example' })).rejects.toThrow(/^HTTP\/1.1 403/);
+      expect((await fetch(`http://127.0.0.1:${own.port}/v1/models`, { headers: { origin: 'https://dash.example' } })).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${own.port}/v1/models`, { headers: { origin: 'https://other.example' } })).status).toBe(403);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('does not tell an unauthenticated client where the token file is', async () => {
     const sock = await openRaw(daemon.url);
     await sock.next((f) => f.event === 'connect.challenge');

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
+import { CLI, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 import { type FakeLlm, replyText, startFakeAnthropic, startFakeOpenAI } from '../helpers/fake-llm.js';
 
 // Issue 13: fault-injecting fake upstreams on loopback. The chain under test: Claude Opus (two auth
@@ -59,6 +61,10 @@ const ask = (d: RunningDaemon, text: string, extra: Record<string, unknown> = {}
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'opus', messages: [{ role: 'user', content: text }], ...extra }),
   });
+
+/** Runs the real CLI; resolves with its stdout. */
+const run = async (args: string[]) =>
+  (await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, SMART_ROUTERD_LOG_FORMAT: 'json' } })).stdout;
 
 const keyOf = (f: FakeLlm) => {
   const h = f.received.at(-1)!.headers;
@@ -220,5 +226,8 @@ describe('cooldowns survive a restart', () => {
     const res = await ask(second, 'hello again');
     expect(res.headers.get('x-smart-router-attempts')).toBe('1');
     expect(keyOf(claude)).toBe('sk-a2');
+    // `smart-routerd status` shows the profile cooling, until when and why.
+    const out = await run(['status', '--url', second.url, '--token', second.token]);
+    expect(out).toContain(`anthropic:default: COOLING until ${before.until} (billing: HTTP 402)`);
   });
 });

@@ -20,6 +20,8 @@ interface RouterStatus {
   models: { flagship: string | null; lightweight: string | null };
   kernel: { flavour: string; workers: number; sharedBytes: number } | null;
   stats: { decisions: number; latencyMs: { p50: number; p99: number } | null };
+  /** Model-gateway cooldowns (docs/failover.md): each cooling or recently failed profile and (profile, model). */
+  providers?: Array<{ key: string; state: 'ready' | 'cooling'; until: string | null; class: string; reason: string; failuresInWindow: number }>;
 }
 
 /** `smart-routerd status`: the running daemon's state. */
@@ -50,6 +52,7 @@ export function registerStatus(program: Command): void {
           `  kernel:     ${r.kernel ? `${r.kernel.flavour}, ${r.kernel.workers} workers, ${(r.kernel.sharedBytes / 1024).toFixed(0)} KiB shared` : 'down'}`,
           `  decisions:  ${r.stats.decisions}${r.stats.latencyMs ? ` (p50 ${r.stats.latencyMs.p50} ms, p99 ${r.stats.latencyMs.p99} ms)` : ''}`,
           `  config:     ${r.configPath ?? '(built-in defaults)'}; state dir ${r.stateDir}`,
+          ...upstreamLines(r),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
@@ -75,6 +78,22 @@ function providerLines(r: RouterStatus): string[] {
   if (h.lastError) lines.push(`  last error: ${h.lastError.code} ${ago(h.lastError.at)}: ${h.lastError.message}`);
   if (r.fallback) lines.push(`  fallback:   ${r.fallback.mode === 'local' ? `local embedder (${r.fallback.space}, DNA ${r.fallback.dna})` : 'keywords'}`);
   return lines;
+}
+
+/**
+ * The model gateway's upstreams that failed recently: `profile|model` (or a whole profile), ready or
+ * cooling until when and why, failures in the window (issue 13). Nothing when all are healthy.
+ */
+function upstreamLines(r: RouterStatus): string[] {
+  const rows = r.providers ?? [];
+  if (rows.length === 0) return ['  upstreams:  all ready'];
+  return [
+    '  upstreams:',
+    ...rows.map(
+      (p) =>
+        `    ${p.key.replace('|', ' · ')}: ${p.state === 'cooling' ? `COOLING until ${p.until} (${p.class}: ${p.reason})` : `ready (last ${p.class}: ${p.reason})`}; ${p.failuresInWindow} failure(s) in the window`,
+    ),
+  ];
 }
 
 /** One line about a background DNA build. */
