@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { anthropicErrorBody, anthropicErrorTypeForStatus, openaiErrorBody, openaiErrorTypeForStatus } from './translate/index.js';
 import type { ClientProtocol } from './turns.js';
 
 /** A request the model API refuses, with the HTTP status it answers. */
@@ -16,36 +17,14 @@ export class ProxyError extends Error {
   }
 }
 
-/** Anthropic error `type` per HTTP status (Anthropic API "Errors"). */
-const ANTHROPIC_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  500: 'api_error',
-  529: 'overloaded_error',
-};
-
-/** OpenAI error `type` per HTTP status (OpenAI API "Error codes"). */
-const OPENAI_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'invalid_request_error',
-  413: 'invalid_request_error',
-  429: 'rate_limit_error',
-};
-
 /**
  * The error body of a client protocol: OpenAI `{error:{message,type,param,code}}`, Anthropic
- * `{type:"error",error:{type,message}}`. `code` is OpenAI's machine code (e.g. `model_not_found`).
+ * `{type:"error",error:{type,message}}`, with the type each vendor uses for `status`
+ * (translate/errors.ts). `code` is OpenAI's machine code (e.g. `model_not_found`).
  */
 export function errorBody(protocol: ClientProtocol, status: number, message: string, code: string | null = null): unknown {
-  if (protocol === 'anthropic')
-    return { type: 'error', error: { type: ANTHROPIC_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
-  return { error: { message, type: OPENAI_TYPES[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), param: null, code } };
+  if (protocol === 'anthropic') return anthropicErrorBody(anthropicErrorTypeForStatus(status), message);
+  return openaiErrorBody(openaiErrorTypeForStatus(status), message, null, code);
 }
 
 /** Writes a JSON response with `headers` (no body for HEAD). Never throws once headers are sent. */

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SseParser } from '../../src/proxy/translate/index.js';
+import { mulberry32 } from '../helpers/random.js';
 
 /** test/proxy/fixtures/: golden requests, responses, error bodies (JSON) and SSE transcripts (.sse). */
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -43,21 +44,9 @@ export function parseTranscript(text: string): ParsedEvent[] {
   });
 }
 
-/** mulberry32: a small deterministic PRNG in [0, 1), so a failing split can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Splits `bytes` into chunks of random sizes 1..`max` (seeded). */
 export function randomChunks(bytes: Uint8Array, seed: number, max = 48): Uint8Array[] {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const out: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; ) {
     const size = 1 + Math.floor(rnd() * max);
