@@ -10,8 +10,9 @@
 //   piscina                      resolves and spawns its own worker file (dist/worker.js) from __dirname
 //   write-file-atomic            uses __filename (undefined in an ES module) for its temp names
 //   plist                        ~390 KiB with its XML libraries, only for `service` (launchd plists)
-//   pino-pretty, undici          required lazily through createRequire (daemon/logger.ts,
-//                                embedding/remote.ts): esbuild leaves those calls alone
+//   pino-pretty, undici,         required lazily through createRequire (daemon/logger.ts,
+//   prom-client                  embedding/remote.ts, upstream/client.ts, telemetry/metrics.ts):
+//                                esbuild leaves those calls alone
 //   assemblyscript               the kernel build's compiler, never imported at run time
 //   bufferutil, utf-8-validate   ws's optional native add-ons (ws falls back when they are missing)
 // Node built-ins are external too (platform 'node'). pino IS bundled: only pino.transport() (and
@@ -40,7 +41,7 @@ const entry = path.join(root, 'dist', 'cli', 'main.js');
 const tmp = path.join(root, 'dist', 'cli', `main.bundle.${process.pid}.tmp.js`);
 const MARKER = '// smart-routerd CLI bundle (scripts/bundle.mjs)';
 
-const EXTERNAL = ['piscina', 'write-file-atomic', 'plist', 'pino-pretty', 'undici', 'assemblyscript', 'bufferutil', 'utf-8-validate'];
+const EXTERNAL = ['piscina', 'write-file-atomic', 'plist', 'pino-pretty', 'undici', 'prom-client', 'assemblyscript', 'bufferutil', 'utf-8-validate'];
 
 /** zod/v4/locales/index.js, as imported by zod itself, becomes `export { default as en } from './en.js'`. */
 let zodLocalesTrimmed = false;

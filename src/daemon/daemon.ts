@@ -2,10 +2,12 @@ import type { Logger } from 'pino';
 import { type ConfigFlags, isLoopback, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
+import { channels, type DecisionEvent, publish } from '../events.js';
 import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
 import { KernelPool } from '../kernel/index.js';
 import { ModelApi } from '../proxy/index.js';
 import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
+import { Metrics } from '../telemetry/index.js';
 import { createLogger } from './logger.js';
 import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
@@ -37,6 +39,8 @@ export class Daemon {
   private readonly gateway: GatewayServer;
   /** The OpenAI/Anthropic-compatible model API on the gateway port (DESIGN.md §10). */
   private readonly modelApi: ModelApi;
+  /** Prometheus metrics, served at /metrics (issue 17); created once ready (prom-client loads then). */
+  private metrics: Metrics | null = null;
   private readonly stats = new DecisionStats();
   private readonly startedAt = Date.now();
   private pool: KernelPool | null = null;
@@ -66,6 +70,10 @@ export class Daemon {
     });
     this.gateway = new GatewayServer({
       modelApi: this.modelApi,
+      metrics: {
+        scrape: () => (this.metrics ? this.metrics.scrape() : Promise.reject(new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting'))),
+      },
+      loopback: isLoopback(config.gateway.bind),
       version: VERSION,
       token: token.token,
       tokenHint: token.file ? 'the gateway.token file in its state dir' : 'gateway.auth.token / SMART_ROUTERD_TOKEN',
@@ -127,6 +135,13 @@ export class Daemon {
       throw err;
     }
     daemon.phase = 'ready';
+    // prom-client is loaded here, not at start-up: readiness does not wait for it.
+    daemon.metrics = new Metrics({
+      version: VERSION,
+      connections: () => daemon.gateway.connections,
+      patches: () => daemon.space?.userMemory?.size ?? null,
+      coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
+    });
     // Before the ready line, not after it: creating the worker threads takes ~15–20 ms of this
     // thread, and a client connecting right after "ready" (the OpenClaw plugin's first turn, 50 ms
     // budget) must not wait for that.
@@ -165,6 +180,7 @@ export class Daemon {
     if (!this.space || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     const decision = await this.space.route(text, options);
     this.stats.record(decision);
+    publish<DecisionEvent>(channels.decision, { tier: decision.modelTier, intent: decision.intent, source: decision.source, latencyMs: decision.latencyMs });
     this.decisions.add(decision.decisionId, text);
     return decision;
   }
@@ -212,6 +228,7 @@ export class Daemon {
     this.logger.info({ reason }, 'stopping');
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
     await this.modelApi.close();
+    this.metrics?.close();
     await this.space?.close();
     await this.pool?.close();
     this.releaseLock();

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { originAllowed } from '../config/index.js';
 import { isSrdError } from '../errors.js';
+import { channels, type GatewayRequestEvent, publish } from '../events.js';
 import {
   CloseCodes,
   type EventFrame,
@@ -36,6 +37,10 @@ export interface GatewayOptions {
   allowedOrigins?: readonly string[];
   /** The model API (proxy/) served on the same port, when the daemon has one. */
   modelApi?: ModelApiHandler;
+  /** Prometheus metrics served at `/metrics` (telemetry/), when the daemon has them. */
+  metrics?: { scrape(): Promise<{ contentType: string; body: string }> };
+  /** Whether the gateway is bound to loopback: then /metrics needs no token. */
+  loopback?: boolean;
   methods: MethodTable;
   phase: () => Phase;
   health: () => unknown;
@@ -173,6 +178,10 @@ export class GatewayServer {
   private onHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
     try {
       const path = targetPath(req.url);
+      if (path === '/metrics' && this.opts.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
+        this.serveMetrics(req, res);
+        return;
+      }
       const api = this.opts.modelApi;
       if (path !== null && api?.handles(path)) {
         if (!originAllowed(req.headers.origin, this.opts.allowedOrigins ?? [])) {
@@ -193,6 +202,31 @@ export class GatewayServer {
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal error' });
       else res.destroy();
     }
+  }
+
+  /**
+   * `GET /metrics` (Prometheus text format): open on loopback, else only with the gateway token as
+   * `Authorization: Bearer` (issue 17); a browser origin other than an allowed one gets 403.
+   */
+  private serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (!originAllowed(req.headers.origin, this.opts.allowedOrigins ?? [])) {
+      sendJson(res, 403, { ok: false, error: 'origin not allowed' });
+      return;
+    }
+    if (!this.opts.loopback && req.headers.authorization !== `Bearer ${this.opts.token}`) {
+      sendJson(res, 401, { ok: false, error: 'metrics off loopback need Authorization: Bearer <gateway token>' });
+      return;
+    }
+    this.opts.metrics!.scrape().then(
+      ({ contentType, body }) => {
+        res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: Error) => {
+        this.opts.logger.error({ err }, 'metrics scrape failed');
+        sendJson(res, 500, { ok: false, error: 'metrics unavailable' });
+      },
+    );
   }
 
   /**
@@ -361,7 +395,12 @@ export class GatewayServer {
       conn.ws.pause();
     }
     void this.dispatch(conn.session!, method, params)
-      .then((res) => this.send(conn, res.ok ? okResponse(id, res.payload) : errorResponse(id, res.error)))
+      .then((res) => {
+        // Only registered method names become a label value: the set stays bounded.
+        const known = Object.hasOwn(this.opts.methods, method) || method === 'connect';
+        publish<GatewayRequestEvent>(channels.gatewayRequest, { method: known ? method : 'unknown', outcome: res.ok ? 'ok' : res.error.code });
+        this.send(conn, res.ok ? okResponse(id, res.payload) : errorResponse(id, res.error));
+      })
       .finally(() => {
         conn.inFlight--;
         if (conn.paused && conn.inFlight < MAX_IN_FLIGHT / 2) {

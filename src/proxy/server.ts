@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { isSrdError } from '../errors.js';
+import { channels, type ProxyRequestEvent, publish, type UpstreamAttemptEvent } from '../events.js';
 import { matchPrefix, type RouteDecision, type RouteOptions } from '../routing/index.js';
 import {
   type AuthProfile,
@@ -40,6 +41,9 @@ export interface ModelApiOptions {
   now?: () => number;
 }
 
+/** Endpoints that become a metrics label value as they are (any other path: `other`). */
+const KNOWN_ENDPOINTS = new Set(['/v1/chat/completions', '/v1/messages', '/v1/responses', '/v1/models']);
+
 /** Session headers a client may send to name its conversation (first match wins). */
 const SESSION_HEADERS = ['x-smart-router-session', 'x-session-id', 'x-openclaw-session-key'];
 
@@ -70,6 +74,8 @@ export class ModelApi {
   private profiles!: Map<string, AuthProfile[]>;
   private readonly cooldowns: CooldownStore;
   private stickyTtl = -1;
+  /** Candidates tried per answered request, for the request event (metrics). */
+  private readonly attemptsOf = new WeakMap<ServerResponse, number>();
   /** Requests in flight per API key (or peer address). */
   private readonly inFlight = new Map<string, number>();
 
@@ -135,6 +141,10 @@ export class ModelApi {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string, protocol: ClientProtocol): Promise<void> {
+    res.once('finish', () => {
+      const attempts = this.attemptsOf.get(res) ?? 0;
+      publish<ProxyRequestEvent>(channels.proxyRequest, { endpoint: KNOWN_ENDPOINTS.has(path) ? path : 'other', status: res.statusCode, attempts });
+    });
     const key = this.authorize(req);
     // Concurrent requests per client (issue 15: the model API gets the gateway's limits).
     const client = key ?? `peer:${req.socket.remoteAddress ?? ''}`;
@@ -279,6 +289,12 @@ export class ModelApi {
       const started = performance.now();
       const outcome = await attempt(this.client, cand, request, headers);
       if (outcome.kind === 'aborted') return;
+      this.attemptsOf.set(res, attempts.length + 1);
+      publish<UpstreamAttemptEvent>(channels.upstreamAttempt, {
+        model: cand.ref,
+        outcome: outcome.kind === 'answered' ? 'ok' : outcome.failure.class,
+        ttfbMs: outcome.kind === 'answered' ? outcome.ttfbMs : null,
+      });
       if (outcome.kind === 'answered') {
         this.log(r, 'proxied', {
           model: cand.ref,

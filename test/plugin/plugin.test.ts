@@ -104,7 +104,10 @@ describe('when the daemon stops and comes back', () => {
   });
 
   it('fails open within the bounded wait, logs the outage once, reconnects, and learns the corrections made meanwhile', async () => {
-    d = await startDaemon({ stateDir, config: { flagshipModels: ['flag/big'], lightweightModels: ['light/small'] } });
+    // A token of its own: while this daemon is down, its port may be handed to another suite's daemon
+    // (ports are reused under parallel load); with the shared test token the plugin would connect there.
+    const token = `outage-token-${process.pid}-${Date.now()}`;
+    d = await startDaemon({ stateDir, token, config: { flagshipModels: ['flag/big'], lightweightModels: ['light/small'] } });
     const port = d.port;
     const plugin = registerPlugin({ url: d.url, token: d.token, timeoutMs: 50, ...lists });
     await eventually(async () => (await plugin.resolve(CODE)) !== undefined);
@@ -128,7 +131,7 @@ describe('when the daemon stops and comes back', () => {
     );
 
     // Back on the same port with the same state: routing resumes with no restart of the plugin.
-    d = await startDaemon({ stateDir, config: { flagshipModels: ['flag/big'], lightweightModels: ['light/small'] }, args: ['--port', String(port)] });
+    d = await startDaemon({ stateDir, token, config: { flagshipModels: ['flag/big'], lightweightModels: ['light/small'] }, args: ['--port', String(port)] });
     expect(d.port).toBe(port);
     const tier = await daemonTier(d, CHAT);
     expect(await eventually(() => plugin.resolve(CHAT))).toEqual(overrideFor(tier));

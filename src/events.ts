@@ -1,0 +1,56 @@
+import diagnostics from 'node:diagnostics_channel';
+
+/**
+ * Events the rooms publish on `node:diagnostics_channel` (STYLE §7, as undici publishes
+ * `undici:client:connected`): the publisher imports nothing of who listens, and telemetry/
+ * subscribes. At the root of src/ so every room may publish. Payloads carry no message text,
+ * keys or session values.
+ */
+
+/** A route decision was made (WebSocket `route` or a routed model-API request). */
+export interface DecisionEvent {
+  tier: 'flagship' | 'lightweight';
+  intent: string | null;
+  source: string;
+  /** Time inside the router, ms. */
+  latencyMs: number;
+}
+
+/** A gateway method was answered. */
+export interface GatewayRequestEvent {
+  method: string;
+  /** `ok`, or the wire error code (`INVALID_REQUEST`, `FORBIDDEN`, `UNAVAILABLE`). */
+  outcome: string;
+}
+
+/** One upstream attempt of the model gateway ended. */
+export interface UpstreamAttemptEvent {
+  /** The model ref tried (`provider/model`: a bounded set, from config). */
+  model: string;
+  /** `ok`, or the failure class (upstream/failures.ts). */
+  outcome: string;
+  /** Request sent → first byte, ms (null when the attempt failed before it). */
+  ttfbMs: number | null;
+}
+
+/** A model-API request ended. */
+export interface ProxyRequestEvent {
+  endpoint: string;
+  /** HTTP status sent to the client. */
+  status: number;
+  /** Candidates tried (2+ means a fallback happened). */
+  attempts: number;
+}
+
+/** The channels, by event. */
+export const channels = {
+  decision: diagnostics.channel('smart-routerd:route:decision'),
+  gatewayRequest: diagnostics.channel('smart-routerd:gateway:request'),
+  upstreamAttempt: diagnostics.channel('smart-routerd:upstream:attempt'),
+  proxyRequest: diagnostics.channel('smart-routerd:proxy:request'),
+} as const;
+
+/** Publishes `event` on `channel` when anyone listens (a no-op otherwise: hasSubscribers is checked first). */
+export function publish<T>(channel: diagnostics.Channel, event: T): void {
+  if (channel.hasSubscribers) channel.publish(event);
+}

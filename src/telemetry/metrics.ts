@@ -1,0 +1,128 @@
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { channels, type DecisionEvent, type GatewayRequestEvent, type ProxyRequestEvent, type UpstreamAttemptEvent } from '../events.js';
+
+const require = createRequire(import.meta.url);
+
+/** Gauges read when Prometheus scrapes (the daemon supplies them). */
+export interface MetricSources {
+  version: string;
+  /** Open WebSocket connections. */
+  connections: () => number;
+  /** Learned corrections live in user memory (null without memory). */
+  patches: () => number | null;
+  /** (profile, model) pairs and profiles cooling down now. */
+  coolingDown: () => number;
+}
+
+/** Route latency buckets, seconds: the router answers in tens of µs to a few ms. */
+const ROUTE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
+/** Time-to-first-byte buckets, seconds: LLM providers answer in tens of ms to tens of s. */
+const TTFB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The Prometheus registry of one daemon (issue 17): counters and histograms fed by the events of
+ * src/events.ts, gauges read at scrape time, process metrics and build info. Names follow
+ * Prometheus conventions (`smart_routerd_` prefix, base units, `_total` counters, `_seconds`
+ * histograms); labels hold bounded values only (tier, intent, source, method, outcome, model refs
+ * from config), never text, keys or sessions. prom-client is loaded on first use.
+ */
+export class Metrics {
+  readonly registry: Registry;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(sources: MetricSources) {
+    const prom = require('prom-client') as typeof import('prom-client');
+    const registry = new prom.Registry();
+    this.registry = registry;
+    prom.collectDefaultMetrics({ register: registry, prefix: 'smart_routerd_' });
+    new prom.Gauge({ name: 'smart_routerd_build_info', help: 'Build information (value 1)', labelNames: ['version', 'node'], registers: [registry] })
+      .labels(sources.version, process.version)
+      .set(1);
+    const decisions: Counter = new prom.Counter({
+      name: 'smart_routerd_decisions_total',
+      help: 'Routing decisions by tier, intent and deciding stage',
+      labelNames: ['tier', 'intent', 'source'],
+      registers: [registry],
+    });
+    const routeSeconds: Histogram = new prom.Histogram({
+      name: 'smart_routerd_route_duration_seconds',
+      help: 'Time inside the router per decision',
+      buckets: ROUTE_BUCKETS,
+      registers: [registry],
+    });
+    const requests: Counter = new prom.Counter({
+      name: 'smart_routerd_gateway_requests_total',
+      help: 'WebSocket gateway requests by method and outcome (ok or the wire error code)',
+      labelNames: ['method', 'outcome'],
+      registers: [registry],
+    });
+    const attempts: Counter = new prom.Counter({
+      name: 'smart_routerd_upstream_requests_total',
+      help: 'Upstream attempts of the model gateway by model and outcome (ok or the failure class)',
+      labelNames: ['model', 'outcome'],
+      registers: [registry],
+    });
+    const ttfb: Histogram = new prom.Histogram({
+      name: 'smart_routerd_upstream_ttfb_seconds',
+      help: 'Upstream time to first byte by model',
+      labelNames: ['model'],
+      buckets: TTFB_BUCKETS,
+      registers: [registry],
+    });
+    const proxied: Counter = new prom.Counter({
+      name: 'smart_routerd_proxy_requests_total',
+      help: 'Model-API requests by endpoint and HTTP status',
+      labelNames: ['endpoint', 'status'],
+      registers: [registry],
+    });
+    const fallbacks: Counter = new prom.Counter({
+      name: 'smart_routerd_fallbacks_total',
+      help: 'Model-API requests that tried more than one candidate',
+      registers: [registry],
+    });
+    const gauge = (name: string, help: string, read: () => number | null): Gauge =>
+      new prom.Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const v = read();
+          if (v !== null) this.set(v);
+        },
+      });
+    gauge('smart_routerd_websocket_connections', 'Open WebSocket connections', sources.connections);
+    gauge('smart_routerd_patches', 'Learned corrections (patches) live in user memory', sources.patches);
+    gauge('smart_routerd_cooldowns_active', 'Auth profiles and (profile, model) pairs cooling down', sources.coolingDown);
+
+    this.on<DecisionEvent>(channels.decision, (e) => {
+      decisions.labels(e.tier, e.intent ?? 'none', e.source).inc();
+      routeSeconds.observe(e.latencyMs / 1000);
+    });
+    this.on<GatewayRequestEvent>(channels.gatewayRequest, (e) => requests.labels(e.method, e.outcome).inc());
+    this.on<UpstreamAttemptEvent>(channels.upstreamAttempt, (e) => {
+      attempts.labels(e.model, e.outcome).inc();
+      if (e.ttfbMs !== null) ttfb.labels(e.model).observe(e.ttfbMs / 1000);
+    });
+    this.on<ProxyRequestEvent>(channels.proxyRequest, (e) => {
+      proxied.labels(e.endpoint, String(e.status)).inc();
+      if (e.attempts > 1) fallbacks.inc();
+    });
+  }
+
+  /** The Prometheus text exposition (format 0.0.4) and its content type. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** Stops listening to the event channels. */
+  close(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  private on<T>(channel: import('node:diagnostics_channel').Channel, handler: (event: T) => void): void {
+    const listener = (message: unknown) => handler(message as T);
+    channel.subscribe(listener);
+    this.unsubscribe.push(() => channel.unsubscribe(listener));
+  }
+}
