@@ -9,11 +9,19 @@ import diagnostics from 'node:diagnostics_channel';
 
 /** A route decision was made (WebSocket `route` or a routed model-API request). */
 export interface DecisionEvent {
+  decisionId: string;
+  /** Epoch ms. */
+  ts: number;
   tier: 'flagship' | 'lightweight';
+  /** The model the decision selected. */
+  model: string;
   intent: string | null;
   source: string;
+  confidence: number;
   /** Time inside the router, ms. */
   latencyMs: number;
+  /** Where the route came from: a WebSocket `route` (incl. the OpenClaw plugin) or the model API. */
+  via: 'gateway' | 'proxy';
 }
 
 /** A gateway method was answered. */

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   start: async () => (await import('./commands/start.js')).registerStart,
   route: async () => (await import('./commands/route.js')).registerRoute,
   status: async () => (await import('./commands/status.js')).registerStatus,
+  trace: async () => (await import('./commands/trace.js')).registerTrace,
   eval: async () => (await import('./commands/eval.js')).registerEval,
   dna: async () => (await import('./commands/dna.js')).registerDna,
   learning: async () => (await import('./commands/learn.js')).registerLearning,

@@ -180,7 +180,17 @@ export class Daemon {
     if (!this.space || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     const decision = await this.space.route(text, options);
     this.stats.record(decision);
-    publish<DecisionEvent>(channels.decision, { tier: decision.modelTier, intent: decision.intent, source: decision.source, latencyMs: decision.latencyMs });
+    publish<DecisionEvent>(channels.decision, {
+      decisionId: decision.decisionId,
+      ts: Date.now(),
+      tier: decision.modelTier,
+      model: decision.selectedModel,
+      intent: decision.intent,
+      source: decision.source,
+      confidence: decision.confidence,
+      latencyMs: decision.latencyMs,
+      via: options.via ?? 'gateway',
+    });
     this.decisions.add(decision.decisionId, text);
     return decision;
   }

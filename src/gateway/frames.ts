@@ -148,6 +148,12 @@ export const RouteFeedbackParamsSchema = z
   .refine((p) => (p.decisionId === undefined) !== (p.text === undefined), { message: 'give exactly one of decisionId or text', path: ['decisionId'] });
 export type RouteFeedbackParams = z.infer<typeof RouteFeedbackParamsSchema>;
 
+/** Events a socket may subscribe to with `router.subscribe`. */
+export const SUBSCRIBABLE_EVENTS = ['router.decision'] as const;
+
+/** `router.subscribe` params: the events wanted (default: the decision stream). */
+export const SubscribeParamsSchema = z.looseObject({ events: z.array(z.enum(SUBSCRIBABLE_EVENTS)).min(1).default(['router.decision']) });
+
 /** `memory.clear` params: an explicit confirmation, so a stray call cannot wipe the user's learning. */
 export const MemoryClearParamsSchema = z.looseObject({ confirm: z.literal(true) });
 

@@ -36,6 +36,8 @@ export interface Session {
   scopes: Set<string>;
   protocol: number;
   client: { id: string; mode: string; version: string; displayName?: string | undefined };
+  /** Events this socket asked for with `router.subscribe` (e.g. `router.decision`). */
+  subscriptions: Set<string>;
 }
 
 /** What the server needs to build `hello-ok`. */
@@ -127,6 +129,7 @@ export function handleConnect(params: unknown, ctx: HelloContext, challenge: Cha
     scopes,
     protocol: negotiated,
     client: { id: p.client.id, mode: p.client.mode, version: p.client.version, displayName: p.client.displayName },
+    subscriptions: new Set(),
   };
   const hello = {
     type: 'hello-ok',

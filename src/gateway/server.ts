@@ -55,7 +55,7 @@ export interface ModelApiHandler {
 }
 
 /** Events advertised in hello-ok. */
-const EVENTS = ['connect.challenge', 'tick', 'shutdown'];
+const EVENTS = ['connect.challenge', 'tick', 'shutdown', 'router.decision'];
 
 interface Conn {
   ws: WebSocket;
@@ -98,6 +98,8 @@ export class GatewayServer {
   private pingTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   private preauth = 0;
+  /** Forwards decisions to the sockets that subscribed (`router.subscribe`). */
+  private readonly onDecision = (event: unknown) => this.broadcastTo('router.decision', event);
   private readonly throttle = new AuthThrottle();
 
   constructor(opts: GatewayOptions) {
@@ -129,9 +131,20 @@ export class GatewayServer {
         this.pingTimer = setInterval(() => this.ping(), this.opts.pingIntervalMs ?? 25_000);
         this.tickTimer.unref();
         this.pingTimer.unref();
+        channels.decision.subscribe(this.onDecision);
         resolve({ port: addr.port, host: addr.address });
       });
     });
+  }
+
+  /** Sends an event to the authenticated sockets subscribed to it. */
+  private broadcastTo(event: string, payload: unknown): void {
+    let text: string | null = null;
+    for (const c of this.conns) {
+      if (!c.session?.subscriptions.has(event)) continue;
+      text ??= JSON.stringify({ type: 'event', event, payload, seq: this.seq++ } satisfies EventFrame);
+      this.sendText(c, text);
+    }
   }
 
   /** Sends an event to every authenticated socket. */
@@ -160,6 +173,7 @@ export class GatewayServer {
   async close(options: { drainMs: number; reason?: string }): Promise<void> {
     clearInterval(this.tickTimer);
     clearInterval(this.pingTimer);
+    channels.decision.unsubscribe(this.onDecision);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const deadline = Date.now() + options.drainMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -212,7 +212,7 @@ export class ModelApi {
     let stripped = false;
     if (auto) {
       const messages = endpoint === 'responses' ? responsesMessages(body.input) : body.messages;
-      decision = await this.opts.route(routedText(messages), { learn: true });
+      decision = await this.opts.route(routedText(messages), { learn: true, via: 'proxy' });
       if (decision.source === 'prefix' && endpoint !== 'responses') {
         // The model never sees a prefix command (as with the OpenClaw plugin's text transform).
         stripped = rewriteNewestUserText(body.messages, (text) => matchPrefix(text, this.config.prefix)?.text ?? text);

@@ -47,6 +47,8 @@ export interface RouterDeps {
 export interface RouteOptions {
   /** Record prefix commands as learning events (default true; `eval` turns it off). */
   learn?: boolean;
+  /** Who asked, for the decision stream and metrics: a gateway `route` (default) or the model API. */
+  via?: 'gateway' | 'proxy';
 }
 
 /** Confidence of a keyword decision; measured on the seed's held-out folds (docs/pipeline.md). */

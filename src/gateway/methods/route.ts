@@ -1,6 +1,6 @@
 import { SrdError } from '../../errors.js';
 import type { RouteDecision, RouteOptions } from '../../routing/index.js';
-import { formatIssues, RouteParamsSchema } from '../frames.js';
+import { formatIssues, RouteParamsSchema, SubscribeParamsSchema } from '../frames.js';
 import { hasScope } from '../handshake.js';
 import type { MethodTable } from './types.js';
 
@@ -25,5 +25,16 @@ export function routeMethods(options: RouteHandlers): MethodTable {
       },
     },
     'router.stats': { scope: 'operator.read', handler: () => options.stats() },
+    // The live decision stream (issue 17): this socket gets a `router.decision` event per decision
+    // from now on, from any client (WebSocket `route`, the OpenClaw plugin, the model API).
+    'router.subscribe': {
+      scope: 'operator.read',
+      handler: (params, session) => {
+        const parsed = SubscribeParamsSchema.safeParse(params ?? {});
+        if (!parsed.success) throw new SrdError('SRD_ERR_GATEWAY_REQUEST', `invalid router.subscribe params: ${formatIssues(parsed.error)}`);
+        for (const e of parsed.data.events) session.subscriptions.add(e);
+        return { subscribed: [...session.subscriptions] };
+      },
+    },
   };
 }
