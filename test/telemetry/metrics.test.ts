@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
+import { ROOT, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 import { type FakeLlm, startFakeAnthropic, startFakeOpenAI } from '../helpers/fake-llm.js';
 
 // Issue 17 (first part): GET /metrics on the gateway port, parsed with a Prometheus text-format
@@ -89,5 +91,12 @@ describe('GET /metrics', () => {
     expect(value('smart_routerd_patches')).toBe(2); // the prefix and the feedback
     expect(value('smart_routerd_websocket_connections')).toBeGreaterThanOrEqual(0);
     expect(families.some((f) => f.name === 'smart_routerd_process_resident_memory_bytes')).toBe(true);
+  });
+
+  it('has every metric that docs/grafana-dashboard.json queries (edit both together)', () => {
+    const dashboard = readFileSync(path.join(ROOT, 'docs', 'grafana-dashboard.json'), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/smart_routerd_[a-z_]+/g)].map((m) => m[0].replace(/_bucket$/, '')));
+    const missing = [...queried].filter((name) => !families.some((f) => f.name === name));
+    expect(missing).toEqual([]);
   });
 });
