@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   route: async () => (await import('./commands/route.js')).registerRoute,
   status: async () => (await import('./commands/status.js')).registerStatus,
   trace: async () => (await import('./commands/trace.js')).registerTrace,
+  models: async () => (await import('./commands/models.js')).registerModels,
   eval: async () => (await import('./commands/eval.js')).registerEval,
   dna: async () => (await import('./commands/dna.js')).registerDna,
   learning: async () => (await import('./commands/learn.js')).registerLearning,

@@ -11,11 +11,11 @@ export interface TargetFlags extends ConfigFlags {
 }
 
 /**
- * Connects to the running daemon: URL from --url, SMART_ROUTERD_URL, else the configured
+ * Where the running daemon is and its token: URL from --url, SMART_ROUTERD_URL, else the configured
  * bind/port; token from --token, SMART_ROUTERD_TOKEN, the config, else the state dir's token file.
- * Throws SRD_ERR_GATEWAY_CONNECT with what to do when no token can be found or the daemon is down.
+ * Throws SRD_ERR_GATEWAY_CONNECT when no token can be found.
  */
-export async function connectToDaemon(flags: TargetFlags): Promise<GatewayClient> {
+export function resolveTarget(flags: TargetFlags): { url: string; token: string } {
   const { config, paths } = loadConfig(flags);
   const bind = config.gateway.bind === '0.0.0.0' || config.gateway.bind === '::' ? '127.0.0.1' : config.gateway.bind;
   const host = bind.includes(':') ? `[${bind}]` : bind;
@@ -29,6 +29,16 @@ export async function connectToDaemon(flags: TargetFlags): Promise<GatewayClient
       throw new SrdError('SRD_ERR_GATEWAY_CONNECT', `no token: pass --token, set SMART_ROUTERD_TOKEN, or start the daemon once so it writes ${file}`);
     }
   }
+  return { url, token };
+}
+
+/**
+ * Connects to the running daemon: URL from --url, SMART_ROUTERD_URL, else the configured
+ * bind/port; token from --token, SMART_ROUTERD_TOKEN, the config, else the state dir's token file.
+ * Throws SRD_ERR_GATEWAY_CONNECT with what to do when no token can be found or the daemon is down.
+ */
+export async function connectToDaemon(flags: TargetFlags): Promise<GatewayClient> {
+  const { url, token } = resolveTarget(flags);
   const budgetMs = flags.timeout ? Number(flags.timeout) : 10_000;
   const deadline = Date.now() + budgetMs;
   for (;;) {

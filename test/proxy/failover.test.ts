@@ -112,6 +112,10 @@ describe('each failure class, as the table in docs/failover.md says', () => {
     expect(keyOf(claude)).toBe('sk-a2');
     const c = (await cooldowns(d)).find((x) => x.key === 'anthropic:default')!;
     expect(c.class).toBe('billing');
+    // `smart-routerd models status` names the profile, until when, and why.
+    const out = await run(['models', 'status', '--url', d.url, '--token', d.token]);
+    expect(out).toContain(`anthropic:default (every model): COOLING until ${c.until} (billing: HTTP 402)`);
+    expect(out).toMatch(/^models \(\d+\): .*anthropic\/claude-opus-4-5/m);
     expect(Date.parse(c.until!) - t0).toBeGreaterThanOrEqual(5 * 3600_000 - 2000);
     expect(Date.parse(c.until!) - t0).toBeLessThanOrEqual(5 * 3600_000 + 5000);
   });
