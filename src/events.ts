@@ -50,8 +50,48 @@ export interface ProxyRequestEvent {
   attempts: number;
 }
 
+/** A correction became durable in user memory. */
+export interface LearnedEvent {
+  tier: 'flagship' | 'lightweight';
+  origin: string;
+}
+
+/** One journal batch was written and fdatasync'd. */
+export interface JournalSyncEvent {
+  /** Write + fdatasync time, ms. */
+  ms: number;
+  /** Records in the batch (group commit). */
+  records: number;
+}
+
+/** User memory was compacted. */
+export interface CompactionEvent {
+  before: number;
+  after: number;
+  dropped: number;
+  merged: number;
+  evicted: number;
+}
+
+/** A kernel scan ran: inline on the calling thread or in a pool worker. */
+export interface KernelScanEvent {
+  mode: 'inline' | 'pool';
+}
+
+/** A remote embedding call ended. */
+export interface EmbeddingCallEvent {
+  provider: string;
+  /** `ok`, or the error code (SRD_ERR_EMBED_*). */
+  outcome: string;
+}
+
 /** The channels, by event. */
 export const channels = {
+  learned: diagnostics.channel('smart-routerd:memory:learned'),
+  journalSync: diagnostics.channel('smart-routerd:memory:journal-sync'),
+  compaction: diagnostics.channel('smart-routerd:memory:compaction'),
+  kernelScan: diagnostics.channel('smart-routerd:kernel:scan'),
+  embeddingCall: diagnostics.channel('smart-routerd:embedding:call'),
   decision: diagnostics.channel('smart-routerd:route:decision'),
   gatewayRequest: diagnostics.channel('smart-routerd:gateway:request'),
   upstreamAttempt: diagnostics.channel('smart-routerd:upstream:attempt'),

@@ -141,6 +141,11 @@ export class Daemon {
       connections: () => daemon.gateway.connections,
       patches: () => daemon.space?.userMemory?.size ?? null,
       coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
+      breaker: () => {
+        const embedder = daemon.space?.embedder;
+        const health = embedder?.health?.();
+        return health ? { provider: embedder!.space.provider, state: health.breaker.state } : null;
+      },
     });
     // Before the ready line, not after it: creating the worker threads takes ~15–20 ms of this
     // thread, and a client connecting right after "ready" (the OpenClaw plugin's first turn, 50 ms

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Pool } from 'undici';
 import type { RemoteProviderName } from '../config/index.js';
 import { isSrdError, SrdError } from '../errors.js';
+import { channels, type EmbeddingCallEvent, publish } from '../events.js';
 import { type BreakerRejection, type BreakerSnapshot, CircuitBreaker } from './breaker.js';
 import { displayUrl, scrubSecrets } from './redact.js';
 import { backoffDelay, parseRetryAfter, sleep } from './retry.js';
@@ -220,6 +221,7 @@ export abstract class RemoteEmbedder implements Embedder {
         this.lastLatencyMs = Math.round(performance.now() - started);
         this.lastSuccessAt = this.now();
         this.breaker.success();
+        publish<EmbeddingCallEvent>(channels.embeddingCall, { provider: this.options.provider, outcome: 'ok' });
         return vectors;
       } catch (caught) {
         const err = this.normalise(caught);
@@ -253,6 +255,7 @@ export abstract class RemoteEmbedder implements Embedder {
   /** Records a final failure with the breaker and the health counters; returns the error to throw. */
   private settleFailure(err: SrdError): SrdError {
     this.failures++;
+    publish<EmbeddingCallEvent>(channels.embeddingCall, { provider: this.options.provider, outcome: err.code });
     this.lastError = { code: err.code, message: err.message, at: this.now() };
     const status = typeof err.details?.status === 'number' ? err.details.status : null;
     if (status !== null && INPUT_ERRORS.has(status)) this.breaker.success();

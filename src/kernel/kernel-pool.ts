@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { Piscina } from 'piscina';
+import { channels, type KernelScanEvent, publish } from '../events.js';
 import { compileKernel, type KernelFlavour, KernelMemory } from './kernel-memory.js';
 import type { KernelWorkerData, MatrixRegion, ScanResult, ScanTask } from './messages.js';
 import { KernelScanner } from './scan.js';
@@ -16,6 +17,9 @@ const require = createRequire(import.meta.url);
  * section 2c). Larger scans go to the workers so the event loop never stalls on them.
  */
 export const INLINE_SCAN_WORK = 262_144;
+/** The scan events, allocated once: a route scans twice, and the hot path allocates nothing for metrics. */
+const INLINE_SCAN: KernelScanEvent = Object.freeze({ mode: 'inline' });
+const POOL_SCAN: KernelScanEvent = Object.freeze({ mode: 'pool' });
 
 /**
  * Scans of at least this many floats (16 M: 16,384 rows of 1024 dims, ≥ 1.5 ms of kernel time) are
@@ -104,7 +108,9 @@ export class KernelPool {
    * pool is closed or the worker fails.
    */
   scan(query: Float32Array, matrix: MatrixRegion, k: number, all = false): Promise<ScanResult> {
-    if (scanWork(query, matrix, this.memory.memory) <= INLINE_SCAN_WORK) {
+    const inline = scanWork(query, matrix, this.memory.memory) <= INLINE_SCAN_WORK;
+    publish<KernelScanEvent>(channels.kernelScan, inline ? INLINE_SCAN : POOL_SCAN);
+    if (inline) {
       try {
         return Promise.resolve(this.inline.scan({ query, matrix, k, all }));
       } catch (err) {

@@ -1,6 +1,7 @@
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SrdError } from '../errors.js';
+import { channels, type JournalSyncEvent, publish } from '../events.js';
 import { ioError, MEMORY_FILE_MODE, syncDir, writeDurable } from './files.js';
 
 /**
@@ -211,7 +212,9 @@ export class JournalWriter {
       this.writes++;
       while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done, null)).bytesWritten;
       this.fsyncs++;
+      const syncStarted = performance.now();
       await handle.datasync();
+      publish<JournalSyncEvent>(channels.journalSync, { ms: performance.now() - syncStarted, records: batch.length });
     } catch (err) {
       const error = err instanceof SrdError ? err : ioError(this.path, 'append and fsync a record', err);
       await this.rollback();

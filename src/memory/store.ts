@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { type Logger, pino } from 'pino';
 import { type EmbeddingSpace, spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
+import { type CompactionEvent, channels, type LearnedEvent, publish } from '../events.js';
 import type { Intent, Tier } from '../intents.js';
 import { planCompaction } from './compaction.js';
 import { type DecaySettings, decayedWeight } from './decay.js';
@@ -227,6 +228,7 @@ export class MemoryStore {
     } finally {
       this.queued--;
     }
+    publish<LearnedEvent>(channels.learned, { tier: patch.tier, origin: patch.origin });
     this.maybeCompact();
     return patch;
   }
@@ -432,6 +434,13 @@ export class MemoryStore {
     };
     this.compactions++;
     this.lastReport = report;
+    publish<CompactionEvent>(channels.compaction, {
+      before: report.before,
+      after: report.after,
+      dropped: report.dropped,
+      merged: report.merged,
+      evicted: report.evicted,
+    });
     this.log.info({ dir: this.options.dir, ...report }, `user memory compacted: ${report.before} → ${report.after} patches`);
     if (report.evicted > 0) {
       this.evictedForCapacity += report.evicted;

@@ -1,6 +1,17 @@
 import { createRequire } from 'node:module';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { channels, type DecisionEvent, type GatewayRequestEvent, type ProxyRequestEvent, type UpstreamAttemptEvent } from '../events.js';
+import {
+  type CompactionEvent,
+  channels,
+  type DecisionEvent,
+  type EmbeddingCallEvent,
+  type GatewayRequestEvent,
+  type JournalSyncEvent,
+  type KernelScanEvent,
+  type LearnedEvent,
+  type ProxyRequestEvent,
+  type UpstreamAttemptEvent,
+} from '../events.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,7 +24,12 @@ export interface MetricSources {
   patches: () => number | null;
   /** (profile, model) pairs and profiles cooling down now. */
   coolingDown: () => number;
+  /** The remote embedding provider's circuit breaker, or null for the built-in embedder. */
+  breaker: () => { provider: string; state: 'closed' | 'half-open' | 'open' } | null;
 }
+
+/** Circuit-breaker states as gauge values (0 closed, 1 half-open, 2 open). */
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /** Route latency buckets, seconds: the router answers in tens of µs to a few ms. */
 const ROUTE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
@@ -91,6 +107,47 @@ export class Metrics {
           if (v !== null) this.set(v);
         },
       });
+    const learned: Counter = new prom.Counter({
+      name: 'smart_routerd_learning_events_total',
+      help: 'Corrections made durable in user memory, by tier and origin (prefix, feedback, cli)',
+      labelNames: ['tier', 'origin'],
+      registers: [registry],
+    });
+    const fsync: Histogram = new prom.Histogram({
+      name: 'smart_routerd_journal_fsync_duration_seconds',
+      help: 'Write and fdatasync time of one journal batch (group commit)',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [registry],
+    });
+    const compactions: Counter = new prom.Counter({ name: 'smart_routerd_compactions_total', help: 'User-memory compactions', registers: [registry] });
+    const evicted: Counter = new prom.Counter({
+      name: 'smart_routerd_compaction_evicted_total',
+      help: 'Live corrections evicted by compaction for capacity',
+      registers: [registry],
+    });
+    const scans: Counter = new prom.Counter({
+      name: 'smart_routerd_kernel_scans_total',
+      help: 'Kernel similarity scans, inline on the main thread or in a pool worker',
+      labelNames: ['mode'],
+      registers: [registry],
+    });
+    const embeddings: Counter = new prom.Counter({
+      name: 'smart_routerd_embedding_calls_total',
+      help: 'Remote embedding calls by provider and outcome (ok or the error code)',
+      labelNames: ['provider', 'outcome'],
+      registers: [registry],
+    });
+    new prom.Gauge({
+      name: 'smart_routerd_embedding_breaker_state',
+      help: 'Circuit breaker of the remote embedding provider: 0 closed, 1 half-open, 2 open',
+      labelNames: ['provider'],
+      registers: [registry],
+      collect() {
+        const b = sources.breaker();
+        this.reset();
+        if (b) this.labels(b.provider).set(BREAKER_VALUE[b.state]);
+      },
+    });
     gauge('smart_routerd_websocket_connections', 'Open WebSocket connections', sources.connections);
     gauge('smart_routerd_patches', 'Learned corrections (patches) live in user memory', sources.patches);
     gauge('smart_routerd_cooldowns_active', 'Auth profiles and (profile, model) pairs cooling down', sources.coolingDown);
@@ -100,6 +157,14 @@ export class Metrics {
       routeSeconds.observe(e.latencyMs / 1000);
     });
     this.on<GatewayRequestEvent>(channels.gatewayRequest, (e) => requests.labels(e.method, e.outcome).inc());
+    this.on<LearnedEvent>(channels.learned, (e) => learned.labels(e.tier, e.origin).inc());
+    this.on<JournalSyncEvent>(channels.journalSync, (e) => fsync.observe(e.ms / 1000));
+    this.on<CompactionEvent>(channels.compaction, (e) => {
+      compactions.inc();
+      evicted.inc(e.evicted);
+    });
+    this.on<KernelScanEvent>(channels.kernelScan, (e) => scans.labels(e.mode).inc());
+    this.on<EmbeddingCallEvent>(channels.embeddingCall, (e) => embeddings.labels(e.provider, e.outcome).inc());
     this.on<UpstreamAttemptEvent>(channels.upstreamAttempt, (e) => {
       attempts.labels(e.model, e.outcome).inc();
       if (e.ttfbMs !== null) ttfb.labels(e.model).observe(e.ttfbMs / 1000);

@@ -208,7 +208,7 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
   it('connection refused, then the breaker: one fast failure per message while the provider is down, closed again once it is back', async () => {
     const port = await refusedPort();
     const dir = stateDir(openaiConfig({ remote: { baseUrl: `http://127.0.0.1:${port}/v1`, breaker: { failureThreshold: 2, cooldownMs: 1500 } } }));
-    const { client } = await start(dir);
+    const { client, daemon } = await start(dir);
     const first = await route(client, 'Write a Python function that merges two sorted lists');
     expect(first.rttMs).toBeLessThan(600 + 500);
     expect(first.reasoning).toMatch(/embedding failed \(SRD_ERR_EMBED_FAILED: .*ECONNREFUSED/);
@@ -221,6 +221,10 @@ describe('remote embedding providers in the daemon (issue 6)', () => {
     expect(fast.latencyMs).toBeLessThan(50);
     const r = await status(client);
     expect(r.embedding.health).toMatchObject({ ok: false, breaker: { state: 'open', opens: 1 }, lastError: { code: 'SRD_ERR_EMBED_FAILED' } });
+    // /metrics says the same (issue 17): failed calls by code, and the breaker open (2).
+    const metrics = await (await fetch(`http://127.0.0.1:${daemon.port}/metrics`)).text();
+    expect(metrics).toMatch(/^smart_routerd_embedding_calls_total\{provider="openai",outcome="SRD_ERR_EMBED_FAILED"\} 2$/m);
+    expect(metrics).toMatch(/^smart_routerd_embedding_breaker_state\{provider="openai"\} 2$/m);
     // The provider comes back on the same port: after the cooldown one probe closes the circuit.
     const http = await import('node:http');
     const revived = http.createServer((req, res) => {

@@ -86,6 +86,16 @@ describe('GET /metrics', () => {
     expect(value('smart_routerd_cooldowns_active')).toBe(1);
   });
 
+  it('counts learning events by tier and origin, journal fsyncs and kernel scans', () => {
+    expect(value('smart_routerd_learning_events_total', { tier: 'flagship', origin: 'prefix' })).toBe(1);
+    expect(value('smart_routerd_learning_events_total', { tier: 'flagship', origin: 'feedback' })).toBe(1);
+    expect(Number(families.find((f) => f.name === 'smart_routerd_journal_fsync_duration_seconds')!.metrics[0]!.count)).toBeGreaterThanOrEqual(1);
+    // Two scans (patches, DNA) per route that reached them, all inline with the built-in embedder.
+    expect(value('smart_routerd_kernel_scans_total', { mode: 'inline' })).toBeGreaterThanOrEqual(2);
+    expect(value('smart_routerd_kernel_scans_total', { mode: 'pool' })).toBeUndefined();
+    expect(value('smart_routerd_compactions_total')).toBe(0);
+  });
+
   it('reports build info, connections, live patches and process metrics', () => {
     expect(value('smart_routerd_build_info')).toBe(1);
     expect(value('smart_routerd_patches')).toBe(2); // the prefix and the feedback
