@@ -135,18 +135,6 @@ export class Daemon {
       throw err;
     }
     daemon.phase = 'ready';
-    // prom-client is loaded here, not at start-up: readiness does not wait for it.
-    daemon.metrics = new Metrics({
-      version: VERSION,
-      connections: () => daemon.gateway.connections,
-      patches: () => daemon.space?.userMemory?.size ?? null,
-      coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
-      breaker: () => {
-        const embedder = daemon.space?.embedder;
-        const health = embedder?.health?.();
-        return health ? { provider: embedder!.space.provider, state: health.breaker.state } : null;
-      },
-    });
     // Before the ready line, not after it: creating the worker threads takes ~15–20 ms of this
     // thread, and a client connecting right after "ready" (the OpenClaw plugin's first turn, 50 ms
     // budget) must not wait for that.
@@ -165,6 +153,18 @@ export class Daemon {
       },
       `smart-routerd ready on ${daemon.url} in ${Math.round(performance.now())} ms`,
     );
+    // prom-client is loaded after the ready line: readiness does not wait for it (~30 ms).
+    daemon.metrics = new Metrics({
+      version: VERSION,
+      connections: () => daemon.gateway.connections,
+      patches: () => daemon.space?.userMemory?.size ?? null,
+      coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
+      breaker: () => {
+        const embedder = daemon.space?.embedder;
+        const health = embedder?.health?.();
+        return health ? { provider: embedder!.space.provider, state: health.breaker.state } : null;
+      },
+    });
     return daemon;
   }
 
