@@ -1,48 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { connectRequest } from '../protocol.js';
+import { connectFrame, connectRefusal, DEFAULT_TICK_MS, helloTickMs } from './handshake.js';
+import { PendingRequests, RequestFailure } from './requests.js';
+import { describeSocketError, isRecord, parseFrame, type SocketEvent, type SocketFactory, type SocketLike, safeClose, safeSend, unref } from './socket.js';
 
-/**
- * The part of the WHATWG WebSocket API the connection uses: Node ≥ 22's global `WebSocket`
- * (what OpenClaw's Node 24/26 runtime offers a plugin) and `ws`'s EventTarget interface both fit.
- */
-export interface SocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: SocketEvent) => void): void;
-}
+export { RequestFailure } from './requests.js';
+export type { SocketEvent, SocketFactory, SocketLike } from './socket.js';
 
-/** The fields of open/message/close/error events that are read. */
-export interface SocketEvent {
-  data?: unknown;
-  code?: number;
-  reason?: string;
-  message?: string;
-  error?: unknown;
-}
-
-/** Opens a socket to `url`. */
-export type SocketFactory = (url: string) => SocketLike;
-
-/** `tick` interval assumed until `hello-ok.policy.tickIntervalMs` says otherwise (reference §2.3). */
-const DEFAULT_TICK_MS = 30_000;
 /** Close code of a client whose tick watchdog fired (reference §2.4: the reference client uses 4000). */
 const CLOSE_TICK_TIMEOUT = 4000;
 
 /** Connection state. `waiting` = between attempts (backoff); `closed` = closed by its owner. */
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'waiting' | 'closed';
-
-/** A request that failed; `kind` says whether the daemon was unreachable, slow, or said no. */
-export class RequestFailure extends Error {
-  constructor(
-    readonly kind: 'unavailable' | 'timeout' | 'error',
-    message: string,
-    readonly wire?: { code?: string; message?: string; retryable?: boolean },
-  ) {
-    super(message);
-    this.name = 'RequestFailure';
-  }
-}
 
 /** Options of a RouterConnection. */
 export interface ConnectionOptions {
@@ -62,12 +30,6 @@ export interface ConnectionOptions {
   onUp?: () => void;
 }
 
-interface Pending {
-  resolve: (payload: unknown) => void;
-  reject: (err: RequestFailure) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 /**
  * One authenticated connection to smart-routerd over the OpenClaw gateway protocol, kept open:
  * waits for `connect.challenge`, sends `connect` (token auth, operator.read + operator.write,
@@ -80,9 +42,8 @@ export class RouterConnection {
   private readonly opts: Required<Omit<ConnectionOptions, 'onDown' | 'onUp'>> & Pick<ConnectionOptions, 'onDown' | 'onUp'>;
   private ws: SocketLike | undefined;
   private stateValue: ConnectionState = 'idle';
-  private readonly pending = new Map<string, Pending>();
+  private readonly requests = new PendingRequests();
   private readonly openWaiters = new Set<(open: boolean) => void>();
-  private counter = 0;
   private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -144,26 +105,7 @@ export class RouterConnection {
   request<T = unknown>(method: string, params: unknown, timeoutMs: number, options: { background?: boolean } = {}): Promise<T> {
     const ws = this.ws;
     if (this.stateValue !== 'open' || !ws) return Promise.reject(new RequestFailure('unavailable', this.lastError ?? 'not connected'));
-    const id = `${++this.counter}:${randomUUID()}`;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          this.pending.delete(id);
-          reject(new RequestFailure('timeout', `no answer to ${method} within ${timeoutMs} ms`));
-        },
-        Math.max(0, timeoutMs),
-      );
-      // A turn is waiting on a foreground request (for at most its budget); nobody waits on a background one.
-      if (options.background) unref(timer);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      try {
-        ws.send(JSON.stringify({ type: 'req', id, method, params }));
-      } catch (err) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new RequestFailure('unavailable', `send failed: ${(err as Error).message}`));
-      }
-    });
+    return this.requests.send<T>(ws, method, params, timeoutMs, options.background);
   }
 
   /** Closes for good: no reconnect, pending requests fail as `unavailable`. */
@@ -180,6 +122,7 @@ export class RouterConnection {
     this.ws = undefined;
   }
 
+  /** One connection attempt: open a socket, answer the challenge, wait for `hello-ok` within connectTimeoutMs. */
   private attempt(): void {
     clearTimeout(this.retryTimer);
     this.lastAttemptAt = performance.now();
@@ -188,6 +131,20 @@ export class RouterConnection {
       this.fail(`no token for ${this.opts.url} (set the plugin's token or tokenFile, or start smart-routerd once so it writes its token file)`);
       return;
     }
+    const ws = this.openSocket();
+    if (!ws) return;
+    const connectId = `connect:${randomUUID()}`;
+    let socketError: string | undefined;
+    this.connectTimer = unref(setTimeout(() => this.onConnectTimeout(ws), this.opts.connectTimeoutMs));
+    ws.addEventListener('error', (event) => {
+      socketError = describeSocketError(event);
+    });
+    ws.addEventListener('close', (event) => this.onClose(ws, event, socketError));
+    ws.addEventListener('message', (event) => this.onMessage(ws, event, connectId, token));
+  }
+
+  /** Enters `connecting` and opens the socket; a factory that throws is a failed attempt (undefined). */
+  private openSocket(): SocketLike | undefined {
     this.stateValue = 'connecting';
     this.shutdownReason = undefined;
     let ws: SocketLike;
@@ -195,97 +152,77 @@ export class RouterConnection {
       ws = this.opts.socket(this.opts.url);
     } catch (err) {
       this.fail(`cannot open ${this.opts.url}: ${(err as Error).message}`);
-      return;
+      return undefined;
     }
     this.ws = ws;
-    const connectId = `connect:${randomUUID()}`;
-    let socketError: string | undefined;
-    this.connectTimer = unref(
-      setTimeout(() => {
-        if (this.ws !== ws || this.stateValue !== 'connecting') return;
-        this.ws = undefined;
-        safeClose(ws, 1000, 'connect timeout');
-        this.fail(`no hello from ${this.opts.url} within ${this.opts.connectTimeoutMs} ms`);
-      }, this.opts.connectTimeoutMs),
-    );
-    ws.addEventListener('error', (event) => {
-      socketError = describeSocketError(event);
-    });
-    ws.addEventListener('close', (event) => {
-      if (this.ws !== ws) return;
-      this.ws = undefined;
-      const how = socketError ?? `closed ${event.code ?? ''}${event.reason ? ` ${event.reason}` : ''}`.trim();
-      if (this.stateValue === 'open') {
-        this.teardown('connection lost');
-        this.fail(`lost the connection to ${this.opts.url} (${this.shutdownReason ?? how})`);
-      } else if (this.stateValue === 'connecting') {
-        // Node's WebSocket (undici) reports a refused connection as a bare 1006 with no detail.
-        this.fail(
-          `cannot connect to ${this.opts.url} (${socketError ?? (event.code === 1006 ? 'connection refused or closed before the handshake, 1006' : how)})`,
-        );
-      }
-    });
-    ws.addEventListener('message', (event) => {
-      if (this.ws !== ws) return;
-      const frame = parseFrame(event.data);
-      if (!frame) return;
-      if (this.stateValue === 'open') {
-        this.armWatchdog(ws);
-        this.onFrame(frame);
-        return;
-      }
-      if (frame.type === 'event' && frame.event === 'connect.challenge') {
-        const client = {
-          id: 'gateway-client',
-          version: this.opts.version,
-          platform: process.platform,
-          mode: 'backend',
-          displayName: 'openclaw-plugin:smart-routerd',
-          instanceId: randomUUID(),
-        };
-        safeSend(ws, connectRequest(connectId, client, ['operator.read', 'operator.write'], token));
-      } else if (frame.type === 'res' && frame.id === connectId) {
-        clearTimeout(this.connectTimer);
-        if (frame.ok !== true) {
-          const error = isRecord(frame.error) ? frame.error : {};
-          this.retryAfterMs = error.retryable === true && typeof error.retryAfterMs === 'number' ? error.retryAfterMs : undefined;
-          this.ws = undefined;
-          safeClose(ws, 1000, 'connect refused');
-          this.fail(`${this.opts.url} refused the connection: ${typeof error.message === 'string' ? error.message : 'connect failed'}`);
-          return;
-        }
-        const payload = isRecord(frame.payload) ? frame.payload : {};
-        const policy = isRecord(payload.policy) ? payload.policy : {};
-        this.tickMs = typeof policy.tickIntervalMs === 'number' && policy.tickIntervalMs > 0 ? policy.tickIntervalMs : DEFAULT_TICK_MS;
-        this.stateValue = 'open';
-        this.failures = 0;
-        this.lastError = undefined;
-        this.armWatchdog(ws);
-        for (const waiter of [...this.openWaiters]) waiter(true);
-        this.opts.onUp?.();
-      }
-    });
+    return ws;
   }
 
+  /** No `hello-ok` within connectTimeoutMs: close the socket and fail the attempt. */
+  private onConnectTimeout(ws: SocketLike): void {
+    if (this.ws !== ws || this.stateValue !== 'connecting') return;
+    this.ws = undefined;
+    safeClose(ws, 1000, 'connect timeout');
+    this.fail(`no hello from ${this.opts.url} within ${this.opts.connectTimeoutMs} ms`);
+  }
+
+  /** The current socket closed: an open connection is lost, an attempt failed; `socketError` is its last error event's. */
+  private onClose(ws: SocketLike, event: SocketEvent, socketError: string | undefined): void {
+    if (this.ws !== ws) return;
+    this.ws = undefined;
+    const how = socketError ?? `closed ${event.code ?? ''}${event.reason ? ` ${event.reason}` : ''}`.trim();
+    if (this.stateValue === 'open') {
+      this.teardown('connection lost');
+      this.fail(`lost the connection to ${this.opts.url} (${this.shutdownReason ?? how})`);
+    } else if (this.stateValue === 'connecting') {
+      // Node's WebSocket (undici) reports a refused connection as a bare 1006 with no detail.
+      this.fail(
+        `cannot connect to ${this.opts.url} (${socketError ?? (event.code === 1006 ? 'connection refused or closed before the handshake, 1006' : how)})`,
+      );
+    }
+  }
+
+  /** A frame on the current socket: once open, answers and events; before, the handshake (challenge, then the answer to `connectId`). */
+  private onMessage(ws: SocketLike, event: SocketEvent, connectId: string, token: string): void {
+    if (this.ws !== ws) return;
+    const frame = parseFrame(event.data);
+    if (!frame) return;
+    if (this.stateValue === 'open') {
+      this.armWatchdog(ws);
+      this.onFrame(frame);
+    } else if (frame.type === 'event' && frame.event === 'connect.challenge') {
+      safeSend(ws, connectFrame(connectId, this.opts.version, token));
+    } else if (frame.type === 'res' && frame.id === connectId) {
+      clearTimeout(this.connectTimer);
+      if (frame.ok === true) this.onHello(ws, frame.payload);
+      else this.onRefused(ws, frame.error);
+    }
+  }
+
+  /** `hello-ok`: open, with the announced tick interval; resets the backoff and wakes the waiters. */
+  private onHello(ws: SocketLike, payload: unknown): void {
+    this.tickMs = helloTickMs(payload);
+    this.stateValue = 'open';
+    this.failures = 0;
+    this.lastError = undefined;
+    this.armWatchdog(ws);
+    for (const waiter of [...this.openWaiters]) waiter(true);
+    this.opts.onUp?.();
+  }
+
+  /** The daemon refused `connect`: close, and retry after the wait it asked for (else the backoff). */
+  private onRefused(ws: SocketLike, error: unknown): void {
+    const refusal = connectRefusal(error);
+    this.retryAfterMs = refusal.retryAfterMs;
+    this.ws = undefined;
+    safeClose(ws, 1000, 'connect refused');
+    this.fail(`${this.opts.url} refused the connection: ${refusal.message}`);
+  }
+
+  /** A frame on the open connection: an answer to a request, or the daemon's `shutdown` event (kept to explain the close). */
   private onFrame(frame: Record<string, unknown>): void {
-    if (frame.type === 'res' && typeof frame.id === 'string') {
-      const p = this.pending.get(frame.id);
-      if (!p) return;
-      this.pending.delete(frame.id);
-      clearTimeout(p.timer);
-      if (frame.ok === true) p.resolve(frame.payload);
-      else {
-        const error = isRecord(frame.error) ? frame.error : {};
-        const message = typeof error.message === 'string' ? error.message : 'request failed';
-        p.reject(
-          new RequestFailure('error', message, {
-            ...(typeof error.code === 'string' ? { code: error.code } : {}),
-            message,
-            ...(typeof error.retryable === 'boolean' ? { retryable: error.retryable } : {}),
-          }),
-        );
-      }
-    } else if (frame.type === 'event' && frame.event === 'shutdown') {
+    if (frame.type === 'res' && typeof frame.id === 'string') this.requests.answer(frame.id, frame);
+    else if (frame.type === 'event' && frame.event === 'shutdown') {
       const payload = isRecord(frame.payload) ? frame.payload : {};
       this.shutdownReason = `daemon said: ${typeof payload.reason === 'string' ? payload.reason : 'shutdown'}`;
     }
@@ -309,11 +246,7 @@ export class RouterConnection {
   private teardown(reason: string): void {
     clearTimeout(this.watchdog);
     clearTimeout(this.connectTimer);
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new RequestFailure('unavailable', reason));
-    }
-    this.pending.clear();
+    this.requests.failAll(reason);
     for (const waiter of [...this.openWaiters]) waiter(false);
   }
 
@@ -333,52 +266,4 @@ export class RouterConnection {
     this.retryTimer = unref(setTimeout(() => this.attempt(), delay));
     this.opts.onDown?.(reason);
   }
-}
-
-function parseFrame(data: unknown): Record<string, unknown> | undefined {
-  let text: string;
-  if (typeof data === 'string') text = data;
-  else if (data instanceof ArrayBuffer) text = Buffer.from(data).toString('utf8');
-  else if (ArrayBuffer.isView(data)) text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
-  else return undefined;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** `ECONNREFUSED` and the like, from whichever WebSocket implementation raised the event. */
-function describeSocketError(event: SocketEvent): string | undefined {
-  const err = event.error as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
-  const code = err?.cause?.code ?? err?.code;
-  if (typeof code === 'string') return code;
-  const message = err?.cause?.message ?? err?.message ?? event.message;
-  return typeof message === 'string' && message !== '' ? message : undefined;
-}
-
-function safeSend(ws: SocketLike, text: string): void {
-  try {
-    ws.send(text);
-  } catch {
-    // closing already; the close event reports it
-  }
-}
-
-function safeClose(ws: SocketLike, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // the implementation may refuse to close a socket that is still connecting
-  }
-}
-
-function unref<T>(timer: T): T {
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

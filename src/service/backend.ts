@@ -105,3 +105,12 @@ export function exitStatusText(status: string | number): string {
 export function shellLine(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
+
+/** SRD_ERR_SERVICE_UNSUPPORTED with the foreground alternative (OpenClaw: "No supported service manager detected"). */
+export function unsupported(why: string): SrdError {
+  return new SrdError(
+    'SRD_ERR_SERVICE_UNSUPPORTED',
+    `No supported service manager detected: ${why} Run the daemon in the foreground instead: smart-routerd start ` +
+      '(under tmux/screen, or from your own supervisor such as a container entrypoint or runit).',
+  );
+}

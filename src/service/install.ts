@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SrdError } from '../errors.js';
-import { createExec, type ServiceBackend, type ServiceState } from './backend.js';
+import { createExec, type ServiceBackend, type ServiceState, unsupported } from './backend.js';
 import { redactEnvFile } from './env-file.js';
 import { type FileChange, type FileStatus, isManaged, modeString, type PlannedFile, planWrite, readIfExists, removeFile, writePlanned } from './files.js';
 import type { ServiceHost } from './host.js';
@@ -10,7 +10,7 @@ import { packageRoot, servicePaths } from './paths.js';
 import { readyzUrl } from './readiness.js';
 import { failReport, newReport, type ServiceReport } from './report.js';
 import { fragilePathWarnings, type ServiceSpec } from './spec.js';
-import { systemdBackend, unsupported } from './systemd.js';
+import { systemdBackend } from './systemd-backend.js';
 
 /** Readiness budget after install/start/restart, in ms (the daemon binds first, then loads DNA). */
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;

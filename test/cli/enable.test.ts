@@ -208,6 +208,59 @@ describe('smart-routerd enable / disable', () => {
     expect(shown.join('\n')).not.toContain(FAKE_KEY);
   });
 
+  it('--dims the model contradicts fails naming the size, --no-test skips the call, a failed test is written only when confirmed', async () => {
+    const paths = { stateDir: dir, configPath: configFile() };
+    const flags = {
+      provider: 'custom',
+      baseUrl: fake.openaiBaseUrl,
+      model: 'fake-embed',
+      apiKey: FAKE_KEY,
+      lightweight: 'a/light',
+      flagship: 'a/flag',
+      fallback: 'local',
+    };
+    const forced = await runEnable({ ...flags, dims: '32' }, { paths }).catch((err: unknown) => err);
+    out.add(forced);
+    expect(forced).toMatchObject({
+      code: 'SRD_ERR_ENABLE_INPUT',
+      message: 'the model returned 64 dimensions although 32 were asked for (it is not known to take `dimensions`); run again with --dims 64',
+    });
+    expect(existsSync(configFile())).toBe(false);
+
+    const untested = await runEnable({ ...flags, test: false }, { paths });
+    expect(untested).toMatchObject({ dims: 1024, test: null, notes: ['provider not tested (--no-test)'] });
+    expect(fake.requests).toHaveLength(1);
+
+    const confirmed: string[] = [];
+    const unexpected = async (m: string): Promise<never> => {
+      throw new Error(`unexpected prompt: ${m}`);
+    };
+    const prompter: Prompter = {
+      intro: () => undefined,
+      outro: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      select: unexpected,
+      text: unexpected,
+      password: unexpected,
+      confirm: async (m) => {
+        confirmed.push(m);
+        return true;
+      },
+      spinner: () => ({ start: () => undefined, stop: () => undefined, error: () => undefined }),
+    };
+    fake.script({ kind: 'status', status: 500 });
+    const anyway = await runEnable({ ...flags, dims: '256' }, { paths, prompter });
+    out.add(anyway);
+    expect(confirmed).toEqual([expect.stringMatching(/^The provider test failed \(SRD_ERR_EMBED_FAILED: .*HTTP 500.*\)\. Write the configuration anyway\?$/)]);
+    expect(anyway).toMatchObject({
+      dims: 256,
+      test: null,
+      notes: [expect.stringMatching(/^the provider test failed \(SRD_ERR_EMBED_FAILED: .*\); written anyway$/)],
+    });
+    expect(readConfig().vectorStore).toEqual({ vectorDim: 256 });
+  });
+
   it('`disable` turns routing off in the running daemon and `enable` turns it back on', async () => {
     writeFileSync(configFile(), JSON.stringify({ lightweightModels: ['x/light'] }));
     const daemon = await startDaemon({ stateDir: dir });
