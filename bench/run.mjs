@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // smart-routerd benchmarks (issue 7). Not tests: they print ratios measured in one run and never
 // pass or fail on time (DESIGN.md §9). From the repository root: `npm run bench` (builds first),
-// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|all` on an existing build.
+// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|tracing|all` on an existing build.
 // Writes every figure to bench/results/<timestamp>.json. See bench/README.md.
 
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'all'];
+const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'tracing', 'all'];
 const USAGE = `usage: node bench/run.mjs [--scope ${SCOPES.join('|')}] [--quick]
   --scope  which section to run (default all)
   --quick  smaller N (≤ 100,000 rows) and shorter runs, for trying changes; not for reporting`;
@@ -111,6 +111,11 @@ if (want('soak')) {
   results.soak = await m.runSoak({ quick: opts.quick, log });
   printers[7] = () => m.printSoak(results.soak);
 }
+if (want('tracing')) {
+  const m = await import('./tracing.bench.mjs');
+  results.tracing = await m.runTracing({ quick: opts.quick, log });
+  printers[8] = () => m.printTracing(results.tracing);
+}
 if (want('kernel')) {
   const { ensureNative } = await import('./setup.mjs');
   const native = await ensureNative();
@@ -172,6 +177,7 @@ function goals(r) {
       add('pool 2 workers / 1 worker, N=1,000,000', k[1_000_000].ratios.pool2OverPool1, 1.7, true);
     }
   }
+  if (r.tracing) add('route p50 with tracing / without (issue 17)', r.tracing.ratios.p50, 1.05, false);
   const rt = r.route?.data;
   if (rt) {
     const n = rt.patches.count.toLocaleString('en-US');

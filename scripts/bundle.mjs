@@ -13,6 +13,10 @@
 //   pino-pretty, undici,         required lazily through createRequire (daemon/logger.ts,
 //   prom-client                  embedding/remote.ts, upstream/client.ts, telemetry/metrics.ts):
 //                                esbuild leaves those calls alone
+//   @opentelemetry/* (api,       the tracing SDK, required lazily by telemetry/tracing.ts and only
+//   sdk-trace-base, resources,   when an OTLP endpoint is configured: a daemon without tracing
+//   exporter-trace-otlp-http,    never loads them (listed so an ES import of one could never pull
+//   semantic-conventions)        the SDK into the bundle's start-up)
 //   assemblyscript               the kernel build's compiler, never imported at run time
 //   bufferutil, utf-8-validate   ws's optional native add-ons (ws falls back when they are missing)
 // Node built-ins are external too (platform 'node'). pino IS bundled: only pino.transport() (and
@@ -41,7 +45,18 @@ const entry = path.join(root, 'dist', 'cli', 'main.js');
 const tmp = path.join(root, 'dist', 'cli', `main.bundle.${process.pid}.tmp.js`);
 const MARKER = '// smart-routerd CLI bundle (scripts/bundle.mjs)';
 
-const EXTERNAL = ['piscina', 'write-file-atomic', 'plist', 'pino-pretty', 'undici', 'prom-client', 'assemblyscript', 'bufferutil', 'utf-8-validate'];
+const EXTERNAL = [
+  'piscina',
+  'write-file-atomic',
+  'plist',
+  'pino-pretty',
+  'undici',
+  'prom-client',
+  '@opentelemetry/*',
+  'assemblyscript',
+  'bufferutil',
+  'utf-8-validate',
+];
 
 /** zod/v4/locales/index.js, as imported by zod itself, becomes `export { default as en } from './en.js'`. */
 let zodLocalesTrimmed = false;

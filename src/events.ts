@@ -24,6 +24,16 @@ export interface DecisionEvent {
   via: 'gateway' | 'proxy';
 }
 
+/**
+ * The routed text of a decision, published right before its DecisionEvent and only when config
+ * `telemetry.captureContent` is true (tracing puts it on the route span). Apart from DecisionEvent,
+ * which the decision stream (`router.decision`) relays to clients as it is.
+ */
+export interface RouteContentEvent {
+  decisionId: string;
+  text: string;
+}
+
 /** A gateway method was answered. */
 export interface GatewayRequestEvent {
   method: string;
@@ -31,7 +41,7 @@ export interface GatewayRequestEvent {
   outcome: string;
 }
 
-/** One upstream attempt of the model gateway ended. */
+/** One upstream attempt of the model gateway ended (published inside the request's `proxyStart` stores). */
 export interface UpstreamAttemptEvent {
   /** The model ref tried (`provider/model`: a bounded set, from config). */
   model: string;
@@ -39,6 +49,33 @@ export interface UpstreamAttemptEvent {
   outcome: string;
   /** Request sent → first byte, ms (null when the attempt failed before it). */
   ttfbMs: number | null;
+  /** The provider id (`anthropic`, `openrouter`, …) and the model id it knows. */
+  provider: string;
+  providerModel: string;
+  /** HTTP status of the upstream (null: none, e.g. a reset or a timeout before headers). */
+  status: number | null;
+  /** Epoch ms the attempt began, and its duration in ms (to the answer's end when answered). */
+  startedAt: number;
+  ms: number;
+}
+
+/**
+ * A model-API request began. Published through `channels.proxyStart.runStores(event, …)` around
+ * the request's handling, so a listener may bind an AsyncLocalStorage to it (tracing: the decision
+ * and attempt events of that request then find their parent span). The proxy fills in the
+ * `requestModel`…`decision` fields as it goes; the same object ends up in ProxyRequestEvent.start.
+ */
+export interface ProxyStartEvent {
+  endpoint: string;
+  method: string;
+  /** Epoch ms. */
+  ts: number;
+  /** The `model` the client asked for (a ref, an alias or `smart-routerd/auto`), once read. */
+  requestModel: string | null;
+  /** The model ref that answered (null: none did). */
+  responseModel: string | null;
+  /** The route decision of an auto model (null: the model was asked for explicitly). */
+  decision: { decisionId: string; tier: string; intent: string | null; source: string } | null;
 }
 
 /** A model-API request ended. */
@@ -48,6 +85,8 @@ export interface ProxyRequestEvent {
   status: number;
   /** Candidates tried (2+ means a fallback happened). */
   attempts: number;
+  /** The request's start event (the same object). */
+  start: ProxyStartEvent;
 }
 
 /** A correction became durable in user memory. */
@@ -93,8 +132,10 @@ export const channels = {
   kernelScan: diagnostics.channel('smart-routerd:kernel:scan'),
   embeddingCall: diagnostics.channel('smart-routerd:embedding:call'),
   decision: diagnostics.channel('smart-routerd:route:decision'),
+  routeContent: diagnostics.channel('smart-routerd:route:content'),
   gatewayRequest: diagnostics.channel('smart-routerd:gateway:request'),
   upstreamAttempt: diagnostics.channel('smart-routerd:upstream:attempt'),
+  proxyStart: diagnostics.channel('smart-routerd:proxy:start'),
   proxyRequest: diagnostics.channel('smart-routerd:proxy:request'),
 } as const;
 

@@ -15,4 +15,5 @@ export { originAllowed } from './origins.js';
 export { DEFAULT_BASE_URLS, DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS, type ProviderName, type RemoteProviderName } from './providers.js';
 export { type Config, ConfigSchema, DOCUMENTED_DNA_THRESHOLD } from './schema.js';
 export { ensureStateDir, STATE_DIR_MODE, shellQuote } from './state-dir.js';
+export { TelemetrySchema } from './telemetry-schema.js';
 export { isLoopback, type ResolvedToken, resolveToken, STRONG_TOKEN_RULE, TOKEN_FILE, tokenWeakness } from './token.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AuthSchema, ModelsSchema, ProxySchema, RoutingSchema } from './models-schema.js';
 import { DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS } from './providers.js';
+import { TelemetrySchema } from './telemetry-schema.js';
 
 /**
  * The configuration schema: exactly the keys and defaults of the Smart Router documentation
@@ -208,6 +209,8 @@ export const ConfigSchema = z
     proxy: ProxySchema.prefault({}),
     pool: PoolSchema.prefault({}),
     logging: LoggingSchema.prefault({}),
+    /** OpenTelemetry traces (off unless an OTLP endpoint is set). */
+    telemetry: TelemetrySchema.prefault({}),
   })
   .strict();
 

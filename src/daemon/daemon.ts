@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { type ConfigFlags, isLoopback, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
-import { channels, type DecisionEvent, publish } from '../events.js';
+import { channels, type DecisionEvent, publish, type RouteContentEvent } from '../events.js';
 import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
 import { KernelPool } from '../kernel/index.js';
 import { ModelApi } from '../proxy/index.js';
 import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
-import { Metrics } from '../telemetry/index.js';
+import { Metrics, Tracing, tracingEndpoint } from '../telemetry/index.js';
 import { createLogger } from './logger.js';
 import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
@@ -41,6 +41,8 @@ export class Daemon {
   private readonly modelApi: ModelApi;
   /** Prometheus metrics, served at /metrics (issue 17); created once ready (prom-client loads then). */
   private metrics: Metrics | null = null;
+  /** OpenTelemetry traces (issue 17): only with an OTLP endpoint (the SDK is not loaded otherwise). */
+  private tracing: Tracing | null = null;
   private readonly stats = new DecisionStats();
   private readonly startedAt = Date.now();
   private pool: KernelPool | null = null;
@@ -130,6 +132,17 @@ export class Daemon {
     try {
       daemon.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
       daemon.space = await RoutingSpace.open({ config, stateDir: paths.stateDir, pool: daemon.pool, logger });
+      // Before ready (the SDK takes ~100 ms to load), so the first routes are traced too.
+      const endpoint = tracingEndpoint(config, env);
+      if (endpoint) {
+        daemon.tracing = new Tracing({
+          endpoint,
+          version: VERSION,
+          captureContent: config.telemetry.captureContent,
+          onError: (err) => logger.warn({ err }, 'tracing: span dropped'),
+        });
+        logger.info({ url: daemon.tracing.url, captureContent: config.telemetry.captureContent }, 'tracing: exporting spans over OTLP/HTTP');
+      }
     } catch (err) {
       await daemon.stop('startup failed');
       throw err;
@@ -185,6 +198,7 @@ export class Daemon {
     if (!this.space || this.phase === 'starting') throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     const decision = await this.space.route(text, options);
     this.stats.record(decision);
+    if (this.loaded.config.telemetry.captureContent) publish<RouteContentEvent>(channels.routeContent, { decisionId: decision.decisionId, text });
     publish<DecisionEvent>(channels.decision, {
       decisionId: decision.decisionId,
       ts: Date.now(),
@@ -244,6 +258,7 @@ export class Daemon {
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
     await this.modelApi.close();
     this.metrics?.close();
+    await this.tracing?.close();
     await this.space?.close();
     await this.pool?.close();
     this.releaseLock();

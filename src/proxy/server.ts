@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { isSrdError } from '../errors.js';
-import { channels, type ProxyRequestEvent, publish, type UpstreamAttemptEvent } from '../events.js';
+import { channels, type ProxyRequestEvent, type ProxyStartEvent, publish, type UpstreamAttemptEvent } from '../events.js';
 import { matchPrefix, type RouteDecision, type RouteOptions } from '../routing/index.js';
 import {
   type AuthProfile,
@@ -109,7 +109,11 @@ export class ModelApi {
   /** Answers one HTTP request. Never throws; every failure is an answer in the client's protocol. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): void {
     const protocol: ClientProtocol = path === '/v1/messages' || req.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
-    this.dispatch(req, res, path, protocol).catch((err: unknown) => {
+    const endpoint = KNOWN_ENDPOINTS.has(path) ? path : 'other';
+    const start: ProxyStartEvent = { endpoint, method: req.method ?? 'GET', ts: Date.now(), requestModel: null, responseModel: null, decision: null };
+    // runStores: listeners (tracing) may bind async context to the request; without any it only calls dispatch.
+    const handled = channels.proxyStart.runStores(start, () => this.dispatch(req, res, path, protocol, start));
+    handled.catch((err: unknown) => {
       if (isSrdError(err)) {
         // The router's own refusals (starting, draining): retryable for the client.
         sendError(res, protocol, err.wire === 'UNAVAILABLE' ? 503 : 400, err.message);
@@ -140,10 +144,10 @@ export class ModelApi {
     await this.client.close();
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string, protocol: ClientProtocol): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string, protocol: ClientProtocol, start: ProxyStartEvent): Promise<void> {
     res.once('finish', () => {
       const attempts = this.attemptsOf.get(res) ?? 0;
-      publish<ProxyRequestEvent>(channels.proxyRequest, { endpoint: KNOWN_ENDPOINTS.has(path) ? path : 'other', status: res.statusCode, attempts });
+      publish<ProxyRequestEvent>(channels.proxyRequest, { endpoint: start.endpoint, status: res.statusCode, attempts, start });
     });
     const key = this.authorize(req);
     // Concurrent requests per client (issue 15: the model API gets the gateway's limits).
@@ -184,8 +188,11 @@ export class ModelApi {
       throw new ProxyError(400, `invalid JSON body: ${(err as Error).message}`);
     }
     if (typeof body.model !== 'string' || body.model.length === 0) throw new ProxyError(400, 'model: required (a model ref, an alias, or smart-routerd/auto)');
+    start.requestModel = body.model;
     const decided = await this.decide(req, body, protocol, endpoint);
-    await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided });
+    const d = decided.decision;
+    if (d) start.decision = { decisionId: d.decisionId, tier: d.modelTier, intent: d.intent, source: decidedSource(decided) };
+    await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided, start });
   }
 
   /**
@@ -256,7 +263,7 @@ export class ModelApi {
   private async forward(
     req: IncomingMessage,
     res: ServerResponse,
-    r: { raw: string; body: Record<string, unknown>; protocol: ClientProtocol; endpoint: UpstreamEndpoint; decided: Decided },
+    r: { raw: string; body: Record<string, unknown>; protocol: ClientProtocol; endpoint: UpstreamEndpoint; decided: Decided; start: ProxyStartEvent },
   ): Promise<void> {
     const { decision, target } = r.decided;
     const chain = modelChain(this.config, this.catalog, target.ref, decision ? { intent: decision.intent, tier: decision.modelTier } : null);
@@ -287,6 +294,7 @@ export class ModelApi {
       if (cooling(this.cooldowns, cand)) continue; // cooled by an earlier attempt of this request
       const headers = { ...this.decisionHeaders(r.decided, cand.ref), 'x-smart-router-attempts': String(attempts.length + 1) };
       const started = performance.now();
+      const startedAt = Date.now();
       const outcome = await attempt(this.client, cand, request, headers);
       if (outcome.kind === 'aborted') return;
       this.attemptsOf.set(res, attempts.length + 1);
@@ -294,8 +302,14 @@ export class ModelApi {
         model: cand.ref,
         outcome: outcome.kind === 'answered' ? 'ok' : outcome.failure.class,
         ttfbMs: outcome.kind === 'answered' ? outcome.ttfbMs : null,
+        provider: cand.provider.id,
+        providerModel: cand.model,
+        status: outcome.status,
+        startedAt,
+        ms: performance.now() - started,
       });
       if (outcome.kind === 'answered') {
+        r.start.responseModel = cand.ref;
         this.log(r, 'proxied', {
           model: cand.ref,
           profile: cand.profile.id,
@@ -346,7 +360,7 @@ export class ModelApi {
     if (d.decision) {
       h['x-smart-router-tier'] = d.decision.modelTier;
       h['x-smart-router-intent'] = d.decision.intent ?? '';
-      h['x-smart-router-source'] = d.note?.startsWith('sticky') ? 'sticky' : d.decision.source;
+      h['x-smart-router-source'] = decidedSource(d);
       h['x-smart-router-decision-id'] = d.decision.decisionId;
     } else {
       h['x-smart-router-source'] = 'explicit';
@@ -397,6 +411,11 @@ function responsesMessages(input: unknown): unknown {
       ? item.content.map((p: { type?: unknown; text?: unknown }) => (p?.type === 'input_text' ? { type: 'text', text: p.text } : p))
       : item?.content,
   }));
+}
+
+/** The deciding source as the answer's headers name it (`sticky` when a session kept its model). */
+function decidedSource(d: Decided): string {
+  return d.note?.startsWith('sticky') ? 'sticky' : (d.decision?.source ?? 'explicit');
 }
 
 /** The key variable of a built-in provider (upstream BUILTIN_PROVIDERS). */

@@ -1,2 +1,3 @@
-/** The telemetry room (issue 17): Prometheus metrics fed by the events of src/events.ts. */
+/** The telemetry room (issue 17): Prometheus metrics and OpenTelemetry traces fed by the events of src/events.ts. */
 export { type MetricSources, Metrics } from './metrics.js';
+export { Tracing, type TracingOptions, tracingEndpoint } from './tracing.js';
