@@ -1,3 +1,5 @@
+import { ENVELOPE_HEADER } from '../openclaw-text.js';
+
 /** A routing tier (the daemon's `modelTier`). */
 export type Tier = 'flagship' | 'lightweight';
 
@@ -34,7 +36,7 @@ export function matchPrefix(text: string, prefixes: Readonly<Record<Tier, readon
  * follows it, so the daemon sees the prefix where it looks for it.
  */
 export function userText(prompt: string, prefixes: Readonly<Record<Tier, readonly string[]>>): string {
-  const header = /^\s*\[[^\]\n]{0,300}\d{4}-\d{2}-\d{2}[^\]\n]{0,100}\]\s+/.exec(prompt);
+  const header = ENVELOPE_HEADER.exec(prompt);
   if (!header) return prompt;
   const body = prompt.slice(header[0].length);
   if (BARE_TIMESTAMP.test(header[0])) return body;

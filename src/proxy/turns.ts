@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isOpenclawInternalContext, splitOpenclawEnvelope } from '../openclaw-text.js';
 
 /** The two client protocols of the model API. */
 export type ClientProtocol = 'openai' | 'anthropic';
@@ -12,16 +13,25 @@ type Message = { role?: unknown; content?: unknown };
 const isTextPart = (p: unknown): p is TextPart =>
   typeof p === 'object' && p !== null && (p as TextPart).type === 'text' && typeof (p as TextPart).text === 'string';
 
-/** Text parts of one message's content (a string is one part), or [] when it has none. */
+/**
+ * Text parts of one message's content that carry the user's words (a string is one part): OpenClaw's
+ * internal-context blocks are not the user's, so they are left out (src/openclaw-text.ts).
+ */
+function textParts(m: Message): TextPart[] {
+  const parts = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : Array.isArray(m.content) ? m.content.filter(isTextPart) : [];
+  return parts.filter((p) => !isOpenclawInternalContext(p.text));
+}
+
+/** The user's own words of those parts: OpenClaw's envelope header and runtime line removed. */
 function textsOf(m: Message): string[] {
-  if (typeof m.content === 'string') return [m.content];
-  return Array.isArray(m.content) ? m.content.filter(isTextPart).map((p) => p.text) : [];
+  return textParts(m).map((p) => splitOpenclawEnvelope(p.text).body);
 }
 
 /**
  * Index of the newest user message that carries text (OpenAI Chat Completions and Anthropic
  * Messages both list turns oldest first). An Anthropic user message holding only tool results is
- * no user turn: the agent loop continues, and the human's last words still decide. -1 if none.
+ * no user turn: the agent loop continues, and the human's last words still decide; nor is the user
+ * message OpenClaw appends with its internal context. -1 if none.
  */
 export function newestUserTurn(messages: unknown): number {
   if (!Array.isArray(messages)) return -1;
@@ -39,23 +49,28 @@ export function routedText(messages: unknown): string {
 }
 
 /**
- * Rewrites the newest user turn's first text with `rewrite` (used to strip a prefix command before
- * forwarding, as the OpenClaw plugin's text transform does). Mutates `messages`; returns whether
+ * Rewrites the user's words in the newest user turn's first text with `rewrite` (used to strip a
+ * prefix command before forwarding, as the OpenClaw plugin's text transform does), keeping
+ * OpenClaw's envelope header and runtime line around them. Mutates `messages`; returns whether
  * anything changed.
  */
 export function rewriteNewestUserText(messages: unknown, rewrite: (text: string) => string): boolean {
   const i = newestUserTurn(messages);
   if (i === -1) return false;
   const m = (messages as Message[])[i]!;
+  const apply = (text: string) => {
+    const { head, body, tail } = splitOpenclawEnvelope(text);
+    return head + rewrite(body) + tail;
+  };
   if (typeof m.content === 'string') {
-    const next = rewrite(m.content);
+    const next = apply(m.content);
     if (next === m.content) return false;
     m.content = next;
     return true;
   }
-  const part = (m.content as unknown[]).find(isTextPart);
+  const part = textParts(m)[0];
   if (!part) return false;
-  const next = rewrite(part.text);
+  const next = apply(part.text);
   if (next === part.text) return false;
   part.text = next;
   return true;

@@ -25,6 +25,16 @@ export interface FakeLlm {
   always: Fault | null;
   /** Keys answered with 401 (`Authorization: Bearer <key>` or `x-api-key`). */
   rejectKeys: Set<string>;
+  /**
+   * Whether a request carrying tools is answered with a tool call (true, the default); false answers
+   * it with text, as a model that chose no tool (an agent client such as OpenClaw always sends tools).
+   */
+  callTools: boolean;
+  /**
+   * The text a text answer quotes (`[<name>] reply to: <text>`), read from the request body; unset,
+   * the newest user text. A test sets it to pick the user's words out of what a client added to them.
+   */
+  quote: ((body: WireBody) => string) | null;
   close(): Promise<void>;
 }
 
@@ -88,8 +98,7 @@ export const replyText = (name: string, text: string) => `[${name}] reply to: ${
  * result yet → a call of the first tool with `{"city":"Paris"}`; after a tool result → an answer
  * quoting it.
  */
-function plan(messages: Msg[], tools: unknown[] | undefined): { kind: 'fail' | 'hang' | 'tool' | 'text'; text: string } {
-  const text = lastUserText(messages);
+function plan(messages: Msg[], tools: unknown[] | undefined, text = lastUserText(messages)): { kind: 'fail' | 'hang' | 'tool' | 'text'; text: string } {
   if (text.includes('FAIL400')) return { kind: 'fail', text };
   if (text.includes('HANG')) return { kind: 'hang', text };
   const last = messages.at(-1)!;
@@ -121,7 +130,16 @@ function listen(
   basePath: string,
 ): Promise<FakeLlm> {
   return new Promise((resolve) => {
-    const fake = { name, received: [] as Received[], aborted: 0, faults: [], always: null, rejectKeys: new Set<string>() } as unknown as FakeLlm;
+    const fake = {
+      name,
+      received: [] as Received[],
+      aborted: 0,
+      faults: [],
+      always: null,
+      rejectKeys: new Set<string>(),
+      callTools: true,
+      quote: null,
+    } as unknown as FakeLlm;
     const server = http.createServer(async (req, res) => {
       const { raw, json } = await readJson(req);
       const got: Received = { path: req.url ?? '', headers: req.headers, raw, json };
@@ -161,9 +179,9 @@ const sse = (res: http.ServerResponse, data: unknown, event?: string) =>
 export function startFakeOpenAI(name: string): Promise<FakeLlm> {
   return listen(
     name,
-    (_fake, _req, res, got) => {
+    (fake, _req, res, got) => {
       const body = got.json;
-      const p = plan(body.messages ?? [], body.tools);
+      const p = plan(body.messages ?? [], fake.callTools ? body.tools : undefined, fake.quote?.(body));
       const model = body.model as string;
       if (p.kind === 'fail') {
         res.writeHead(400, { 'content-type': 'application/json' });
@@ -229,9 +247,9 @@ export function startFakeOpenAI(name: string): Promise<FakeLlm> {
 export function startFakeAnthropic(name: string): Promise<FakeLlm> {
   return listen(
     name,
-    (_fake, _req, res, got) => {
+    (fake, _req, res, got) => {
       const body = got.json;
-      const p = plan(body.messages ?? [], body.tools);
+      const p = plan(body.messages ?? [], fake.callTools ? body.tools : undefined, fake.quote?.(body));
       const model = body.model as string;
       if (p.kind === 'fail') {
         res.writeHead(400, { 'content-type': 'application/json' });
