@@ -47,6 +47,7 @@ const MARKER = '// smart-routerd CLI bundle (scripts/bundle.mjs)';
 
 const EXTERNAL = [
   'piscina',
+  'better-sqlite3',
   'write-file-atomic',
   'plist',
   'pino-pretty',

@@ -9,7 +9,7 @@ import { ROOT } from './helpers/daemon.js';
 const SRC = path.join(ROOT, 'src');
 const ALLOWED: Record<string, string[]> = {
   cli: ['daemon', 'gateway', 'routing', 'intent-model', 'memory', 'embedding', 'kernel', 'vctr', 'config', 'service', 'plugin'],
-  daemon: ['gateway', 'proxy', 'telemetry', 'routing', 'intent-model', 'kernel', 'embedding', 'config'],
+  daemon: ['gateway', 'proxy', 'ledger', 'telemetry', 'routing', 'intent-model', 'kernel', 'embedding', 'config'],
   // The model API (docs/architecture.md): HTTP endpoints and protocol translation, upstream
   // providers with failover, the usage ledger, telemetry. Planned rooms: listed so they land in
   // place; a room without files has nothing to check yet.

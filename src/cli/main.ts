@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   status: async () => (await import('./commands/status.js')).registerStatus,
   trace: async () => (await import('./commands/trace.js')).registerTrace,
   models: async () => (await import('./commands/models.js')).registerModels,
+  usage: async () => (await import('./commands/usage.js')).registerUsage,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
   eval: async () => (await import('./commands/eval.js')).registerEval,
   dna: async () => (await import('./commands/dna.js')).registerDna,
   learning: async () => (await import('./commands/learn.js')).registerLearning,

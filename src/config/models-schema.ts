@@ -38,6 +38,17 @@ export const ProviderSchema = z
   .strict();
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 
+/** A model's prices, USD per million tokens; a cache price left out is the input price. */
+export const ModelCostSchema = z
+  .object({
+    input: z.number().min(0),
+    output: z.number().min(0),
+    cacheRead: z.number().min(0).optional(),
+    cacheWrite: z.number().min(0).optional(),
+  })
+  .strict();
+export type ModelCost = z.infer<typeof ModelCostSchema>;
+
 /** Per-model settings under `models.<provider/model>`. */
 export const ModelSettingsSchema = z
   .object({
@@ -47,6 +58,11 @@ export const ModelSettingsSchema = z
     fallbacks: z.array(z.string().min(1)).optional(),
     /** Tokens of context this model takes; a context-length failure moves to a fallback with more. */
     contextWindow: z.number().int().positive().optional(),
+    /**
+     * Prices, USD per million tokens (openclaw.json's model `cost` words: input, output, cacheRead,
+     * cacheWrite); overrides the shipped price table (data/prices.json) for this model (issue 14).
+     */
+    cost: ModelCostSchema.optional(),
   })
   .strict();
 
@@ -135,6 +151,11 @@ export const ProxySchema = z
     requireKey: z.boolean().default(false),
     /** Keys accepted besides the gateway token (`Authorization: Bearer` or `x-api-key`). */
     keys: z.array(Secret).default([]),
+    /**
+     * The admin key of the virtual-key endpoints (`/key/*`, `/spend/logs`), LiteLLM's `master_key`;
+     * default: the gateway token. A literal or `env:NAME`.
+     */
+    masterKey: Secret.optional(),
     /**
      * Requests one client may have in flight at once (counted per API key, or per peer address when
      * none is sent); more → 429 with retry-after, so one client cannot take every upstream slot.

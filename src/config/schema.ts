@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LedgerSchema } from './ledger-schema.js';
 import { AuthSchema, ModelsSchema, ProxySchema, RoutingSchema } from './models-schema.js';
 import { DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS } from './providers.js';
 import { TelemetrySchema } from './telemetry-schema.js';
@@ -211,6 +212,8 @@ export const ConfigSchema = z
     logging: LoggingSchema.prefault({}),
     /** OpenTelemetry traces (off unless an OTLP endpoint is set). */
     telemetry: TelemetrySchema.prefault({}),
+    /** The usage ledger (tokens, cost, budgets of proxied requests). */
+    ledger: LedgerSchema.prefault({}),
   })
   .strict();
 

@@ -3,8 +3,9 @@ import { type ConfigFlags, isLoopback, type LoadedConfig, loadConfig, resolveTok
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
 import { channels, type DecisionEvent, publish, type RouteContentEvent } from '../events.js';
-import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams } from '../gateway/index.js';
+import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams, type UsageStatusParams } from '../gateway/index.js';
 import { KernelPool } from '../kernel/index.js';
+import { Ledger, windowStart } from '../ledger/index.js';
 import { ModelApi } from '../proxy/index.js';
 import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
 import { Metrics, Tracing, tracingEndpoint } from '../telemetry/index.js';
@@ -55,12 +56,22 @@ export class Daemon {
   readonly tokenFile: string | undefined;
   private releaseLock: () => void = () => undefined;
   private readonly options: DaemonOptions;
+  /** The usage ledger and virtual keys (issue 14), or null with `ledger.enabled: false`. */
+  private readonly ledger: Ledger | null;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
-  private constructor(loaded: LoadedConfig, logger: Logger, token: { token: string; file?: string | undefined }, options: DaemonOptions) {
+  private constructor(
+    loaded: LoadedConfig,
+    logger: Logger,
+    token: { token: string; file?: string | undefined },
+    options: DaemonOptions,
+    ledger: Ledger | null,
+  ) {
     this.loaded = loaded;
     this.logger = logger;
     this.options = options;
     this.tokenFile = token.file;
+    this.ledger = ledger;
     const { config } = loaded;
     this.modelApi = new ModelApi(config, {
       route: (text, opts) => this.route(text, opts),
@@ -69,6 +80,7 @@ export class Daemon {
       logger,
       env: options.env ?? process.env,
       stateDir: loaded.paths.stateDir,
+      ledger,
     });
     this.gateway = new GatewayServer({
       modelApi: this.modelApi,
@@ -103,6 +115,7 @@ export class Daemon {
           },
           reload: async () => ({ reloaded: await this.reload() }),
         },
+        usage: { status: (params) => this.usageStatus(params) },
       }),
     });
   }
@@ -120,7 +133,14 @@ export class Daemon {
     const token = resolveToken({ configured: config.gateway.auth.token, bind: config.gateway.bind, stateDir: paths.stateDir });
     if (token.source === 'generated') logger.info({ tokenFile: token.file }, 'generated a gateway token (mode 0600)');
     const release = lockStateDir(paths.stateDir);
-    const daemon = new Daemon(loaded, logger, token, options);
+    let ledger: Ledger | null;
+    try {
+      ledger = openLedger(config, paths.stateDir, logger);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const daemon = new Daemon(loaded, logger, token, options, ledger);
     daemon.releaseLock = release;
     try {
       daemon.address = await daemon.gateway.listen(config.gateway.port, config.gateway.bind);
@@ -166,6 +186,14 @@ export class Daemon {
       },
       `smart-routerd ready on ${daemon.url} in ${Math.round(performance.now())} ms`,
     );
+    if (daemon.ledger) {
+      const ledger = daemon.ledger;
+      daemon.pruneTimer = setInterval(() => {
+        const pruned = ledger.prune(daemon.loaded.config.ledger.retentionDays);
+        if (pruned > 0) logger.info({ pruned }, 'usage ledger: deleted rows past retention');
+      }, 3_600_000);
+      daemon.pruneTimer.unref();
+    }
     // prom-client is loaded after the ready line: readiness does not wait for it (~30 ms).
     daemon.metrics = new Metrics({
       version: VERSION,
@@ -238,6 +266,27 @@ export class Daemon {
     return { recorded: true, patchId: patch.id, tier: patch.tier, label: patch.label, textHash: patch.textHash, patches: space.requireMemory().size };
   }
 
+  /**
+   * `usage.status` (issue 14): the ledger's report for `since` (default: this month, UTC) grouped
+   * `by`, with ISO times. Throws SRD_ERR_GATEWAY_REQUEST for a bad window, SRD_ERR_NOT_READY without a ledger.
+   */
+  private usageStatus(params: UsageStatusParams): Record<string, unknown> {
+    if (!this.ledger) throw new SrdError('SRD_ERR_NOT_READY', 'the usage ledger is off (ledger.enabled: false)');
+    let since: number;
+    try {
+      since = windowStart(params.since ?? 'month', Date.now());
+    } catch (err) {
+      throw new SrdError('SRD_ERR_GATEWAY_REQUEST', (err as Error).message);
+    }
+    const report = this.ledger.report({ since }, params.by ?? null);
+    return {
+      ...report,
+      since: new Date(since).toISOString(),
+      until: new Date(report.until).toISOString(),
+      backend: this.ledger.store.backend,
+    };
+  }
+
   private requireSpace(): RoutingSpace {
     if (!this.space) throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     return this.space;
@@ -261,6 +310,8 @@ export class Daemon {
     await this.tracing?.close();
     await this.space?.close();
     await this.pool?.close();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.ledger?.close();
     this.releaseLock();
     this.phase = 'stopped';
     this.logger.info('stopped');
@@ -294,6 +345,7 @@ export class Daemon {
       this.loaded = next;
       this.space = space;
       this.modelApi.configure(next.config);
+      this.ledger?.configure(next.config);
       void previous?.close();
       this.logger.info({ dna: space.intentModel?.path ?? null }, 'configuration and DNA reloaded');
       return true;
@@ -365,4 +417,24 @@ export class Daemon {
       providers: this.modelApi.cooldownStatus(),
     });
   }
+}
+
+/**
+ * Opens the usage ledger of a config (issue 14), or null when `ledger.enabled` is false. A corrupt
+ * database is moved aside (and said so); one that cannot be opened stops the start with an error
+ * naming the file, since virtual keys and budgets cannot be enforced without it.
+ */
+function openLedger(config: LoadedConfig['config'], stateDir: string, logger: Logger): Ledger | null {
+  let opened: ReturnType<typeof Ledger.open>;
+  try {
+    opened = Ledger.open(config, stateDir);
+  } catch (err) {
+    const file = config.ledger.file ?? `${stateDir}/usage.db`;
+    throw new SrdError('SRD_ERR_LEDGER', `cannot open the usage ledger ${file}: ${(err as Error).message} (or set ledger.enabled: false)`);
+  }
+  if (!opened) return null;
+  if (opened.movedAside) logger.warn({ movedTo: opened.movedAside }, 'usage ledger: the database was corrupt; moved it aside and started a new one');
+  const pruned = opened.ledger.prune(config.ledger.retentionDays);
+  if (pruned > 0) logger.info({ pruned, retentionDays: config.ledger.retentionDays }, 'usage ledger: deleted rows past retention');
+  return opened.ledger;
 }

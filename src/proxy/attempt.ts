@@ -20,10 +20,12 @@ import {
   openaiToAnthropicResponse,
   SseParser,
   type StreamTranslator,
+  type TokenCounts,
   toAnthropicError,
   toOpenaiError,
 } from './translate/index.js';
 import type { ClientProtocol } from './turns.js';
+import { StreamUsage, usageOfAnswer } from './usage-tap.js';
 
 /** Largest upstream error body read to classify and translate it, bytes. */
 const MAX_ERROR_BODY = 1024 * 1024;
@@ -49,26 +51,42 @@ export interface ClientRequest {
 /** The outcome of one attempt on one candidate. */
 export type AttemptOutcome =
   /** The answer reached the client (possibly ended by a protocol error event mid-stream). */
-  | { kind: 'answered'; status: number; ttfbMs: number; midStreamError: string | null }
+  | { kind: 'answered'; status: number; ttfbMs: number; midStreamError: string | null; usage: TokenCounts | null }
   /** Failed before any byte reached the client: the next candidate may be tried. */
   | { kind: 'failed'; failure: Failure; status: number | null; body: string }
   /** The client went away. */
   | { kind: 'aborted' };
+
+/** Called once an answer is complete, just before its last byte is written (the ledger's row is durable before the client sees the end). */
+export type BeforeEnd = (answer: { status: number; ttfbMs: number; usage: TokenCounts | null }) => void;
 
 /**
  * Tries one candidate (DESIGN.md §10 step 3): builds its request (same protocol: the body with only
  * `model` spliced; other protocol: translated), sends it, and commits to the client only once the
  * upstream has answered 2xx and produced its first byte, so any failure before that can fail over
  * transparently (issue 13). After that, a failure ends the stream with the client protocol's own
- * error event, never a silent truncation.
+ * error event, never a silent truncation. The usage the upstream reports is read on the way
+ * (usage-tap.ts); a streamed Chat Completions request is sent with `stream_options.include_usage`
+ * so there is usage to bill, and the usage-only chunk is kept from clients that did not ask for it.
  */
-export async function attempt(client: UpstreamClient, cand: Candidate, r: ClientRequest, headers: Record<string, string>): Promise<AttemptOutcome> {
+export async function attempt(
+  client: UpstreamClient,
+  cand: Candidate,
+  r: ClientRequest,
+  headers: Record<string, string>,
+  beforeEnd: BeforeEnd = () => undefined,
+): Promise<AttemptOutcome> {
   const upstreamProtocol: ClientProtocol = cand.provider.api === 'anthropic-messages' ? 'anthropic' : 'openai';
   const same = upstreamProtocol === r.protocol;
   const endpoint: UpstreamEndpoint = r.endpoint === 'responses' ? 'responses' : upstreamProtocol === 'anthropic' ? 'messages' : 'chat';
-  const payload = same
-    ? (!r.rewritten && replaceTopLevelModel(r.raw, cand.model)) || JSON.stringify({ ...r.body, model: cand.model })
-    : JSON.stringify(r.protocol === 'openai' ? openaiToAnthropicRequest(r.body as never, cand.model) : anthropicToOpenaiRequest(r.body as never, cand.model));
+  // A usage chunk (empty `choices`) only for clients that asked for one (OpenAI stream_options.include_usage).
+  const includeUsage = (r.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  const forceUsage = same && r.stream && endpoint === 'chat' && !includeUsage;
+  const payload = forceUsage
+    ? JSON.stringify({ ...r.body, model: cand.model, stream_options: { ...(r.body.stream_options as object | undefined), include_usage: true } })
+    : same
+      ? (!r.rewritten && replaceTopLevelModel(r.raw, cand.model)) || JSON.stringify({ ...r.body, model: cand.model })
+      : JSON.stringify(r.protocol === 'openai' ? openaiToAnthropicRequest(r.body as never, cand.model) : anthropicToOpenaiRequest(r.body as never, cand.model));
   const started = performance.now();
   let up: UpstreamResponse;
   try {
@@ -98,18 +116,27 @@ export async function attempt(client: UpstreamClient, cand: Candidate, r: Client
       return { kind: 'failed', failure: classifyError(err), status: null, body: '' };
     }
     const ttfbMs = performance.now() - started;
+    const json = parseJson(text);
+    const usage = usageOfAnswer(endpoint, json);
     if (same) {
       r.res.writeHead(up.status, {
         ...answer,
         'content-type': String(up.headers['content-type'] ?? 'application/json'),
         'content-length': Buffer.byteLength(text),
       });
+      beforeEnd({ status: up.status, ttfbMs, usage });
       r.res.end(text);
     } else {
-      const json = JSON.parse(text) as never;
-      sendJson(r.res, 200, upstreamProtocol === 'anthropic' ? anthropicToOpenaiResponse(json, cand.ref) : openaiToAnthropicResponse(json, cand.ref), answer);
+      if (json === undefined) JSON.parse(text); // throws the parse error, as before
+      beforeEnd({ status: 200, ttfbMs, usage });
+      sendJson(
+        r.res,
+        200,
+        upstreamProtocol === 'anthropic' ? anthropicToOpenaiResponse(json as never, cand.ref) : openaiToAnthropicResponse(json as never, cand.ref),
+        answer,
+      );
     }
-    return { kind: 'answered', status: up.status, ttfbMs, midStreamError: null };
+    return { kind: 'answered', status: up.status, ttfbMs, midStreamError: null, usage };
   }
   // Streamed: wait for the first byte before committing, so a reset or an idle upstream before it
   // still fails over.
@@ -123,19 +150,19 @@ export async function attempt(client: UpstreamClient, cand: Candidate, r: Client
   }
   const ttfbMs = performance.now() - started;
   r.res.writeHead(200, { ...answer, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  // A usage chunk (empty `choices`) only for clients that asked for one (OpenAI stream_options.include_usage).
-  const includeUsage = (r.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const translator: StreamTranslator | null = same
     ? null
     : upstreamProtocol === 'anthropic'
       ? new AnthropicToOpenaiStream(cand.ref, undefined, { includeUsage })
       : new OpenaiToAnthropicStream(cand.ref);
-  const parser = translator ? new SseParser() : null;
+  const parser = new SseParser();
+  const tap = new StreamUsage(endpoint);
   const write = async (chunk: Buffer) => {
-    let out: string | Buffer = chunk;
-    if (translator && parser) {
-      out = '';
-      for (const event of parser.push(chunk)) out += translator.push(event);
+    let out: string | Buffer = translator || forceUsage ? '' : chunk;
+    for (const event of parser.push(chunk)) {
+      const usageOnly = tap.push(event);
+      if (translator) out += translator.push(event);
+      else if (forceUsage && !usageOnly) out += `data: ${event.data}\n\n`;
     }
     if (out.length > 0 && !r.res.write(out)) await new Promise((resolve) => r.res.once('drain', resolve));
   };
@@ -145,15 +172,17 @@ export async function attempt(client: UpstreamClient, cand: Candidate, r: Client
       if (r.res.destroyed) return { kind: 'aborted' };
       await write(next.value);
     }
+    beforeEnd({ status: 200, ttfbMs, usage: tap.result() });
     r.res.end(translator ? translator.end() : undefined);
-    return { kind: 'answered', status: 200, ttfbMs, midStreamError: null };
+    return { kind: 'answered', status: 200, ttfbMs, midStreamError: null, usage: tap.result() };
   } catch (err) {
     if (r.signal.aborted || r.res.destroyed) return { kind: 'aborted' };
     // Bytes already reached the client: end with the protocol's own error event (issue 13).
     const reason = classifyError(err).reason;
     const message = `upstream ${cand.ref} failed mid-stream (${reason})`;
+    beforeEnd({ status: 200, ttfbMs, usage: tap.result() });
     r.res.end(streamErrorEvent(r.protocol, message));
-    return { kind: 'answered', status: 200, ttfbMs, midStreamError: reason };
+    return { kind: 'answered', status: 200, ttfbMs, midStreamError: reason, usage: tap.result() };
   }
 }
 
@@ -207,6 +236,15 @@ function forwardedHeaders(req: IncomingMessage): Record<string, string> {
     if (typeof v === 'string') out[h] = v;
   }
   return out;
+}
+
+/** A JSON text parsed, or undefined when it is not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a stream to a string, refusing more than `max` bytes. */

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { isSrdError } from '../errors.js';
 import { channels, type ProxyRequestEvent, type ProxyStartEvent, publish, type UpstreamAttemptEvent } from '../events.js';
+import { KEY_PREFIX, KeyLimitError, type KeyRecord, type Ledger } from '../ledger/index.js';
 import { matchPrefix, type RouteDecision, type RouteOptions } from '../routing/index.js';
 import {
   type AuthProfile,
@@ -16,10 +18,12 @@ import {
   type Provider,
   pairKey,
   type ResolvedModel,
+  readSecret,
   UpstreamClient,
   type UpstreamEndpoint,
 } from '../upstream/index.js';
-import { type AttemptOutcome, attempt, type ClientRequest, relayFailure } from './attempt.js';
+import { ADMIN_PATHS, type AdminCaller, handleAdmin } from './admin.js';
+import { type AttemptOutcome, attempt, type BeforeEnd, type ClientRequest, relayFailure } from './attempt.js';
 import { ProxyError, readBody, sendError, sendJson } from './reply.js';
 import { StickySessions } from './sticky.js';
 import { TranslateError } from './translate/index.js';
@@ -39,6 +43,16 @@ export interface ModelApiOptions {
   stateDir: string | null;
   /** Clock of the cooldowns (tests: a fake clock), epoch ms. */
   now?: () => number;
+  /** The usage ledger and virtual keys (ledger/), or null when `ledger.enabled` is false. */
+  ledger?: Ledger | null;
+}
+
+/** Who sent a request: the key presented, its ledger name, and its virtual key record when it is one. */
+interface Caller {
+  key: string | null;
+  /** `master`, `config-key`, `anonymous`, or the virtual key's alias (else its preview). */
+  name: string;
+  virtual: KeyRecord | null;
 }
 
 /** Endpoints that become a metrics label value as they are (any other path: `other`). */
@@ -101,9 +115,9 @@ export class ModelApi {
     void previous?.close();
   }
 
-  /** Whether `path` belongs to the model API. */
+  /** Whether `path` belongs to the model API (or its key admin API). */
   handles(path: string): boolean {
-    return path.startsWith('/v1/');
+    return path.startsWith('/v1/') || ADMIN_PATHS.has(path);
   }
 
   /** Answers one HTTP request. Never throws; every failure is an answer in the client's protocol. */
@@ -145,13 +159,18 @@ export class ModelApi {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string, protocol: ClientProtocol, start: ProxyStartEvent): Promise<void> {
+    if (ADMIN_PATHS.has(path)) {
+      if (!this.opts.ledger) throw new ProxyError(404, `${path}: the usage ledger is off (ledger.enabled = false), so there are no virtual keys`);
+      await handleAdmin(req, res, path, this.opts.ledger, this.adminCaller(req));
+      return;
+    }
     res.once('finish', () => {
       const attempts = this.attemptsOf.get(res) ?? 0;
       publish<ProxyRequestEvent>(channels.proxyRequest, { endpoint: start.endpoint, status: res.statusCode, attempts, start });
     });
-    const key = this.authorize(req);
+    const caller = this.authorize(req);
     // Concurrent requests per client (issue 15: the model API gets the gateway's limits).
-    const client = key ?? `peer:${req.socket.remoteAddress ?? ''}`;
+    const client = caller.key ?? `peer:${req.socket.remoteAddress ?? ''}`;
     const inFlight = this.inFlight.get(client) ?? 0;
     if (inFlight >= this.config.proxy.maxConcurrentPerKey) {
       throw new ProxyError(
@@ -190,23 +209,69 @@ export class ModelApi {
     if (typeof body.model !== 'string' || body.model.length === 0) throw new ProxyError(400, 'model: required (a model ref, an alias, or smart-routerd/auto)');
     start.requestModel = body.model;
     const decided = await this.decide(req, body, protocol, endpoint);
+    if (caller.virtual) this.admit(caller.virtual, body.model, decided.target.ref);
     const d = decided.decision;
     if (d) start.decision = { decisionId: d.decisionId, tier: d.modelTier, intent: d.intent, source: decidedSource(decided) };
-    await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided, start });
+    await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided, start, caller, path });
   }
 
   /**
-   * Inbound auth (issue 12): any key on loopback unless proxy.requireKey; off loopback the token or a
-   * configured key. Returns the key presented (null: none), which names the client for the limits.
+   * Inbound auth (issue 12, issue 14): a virtual key (`sk-srd-…`) must be one this gateway issued and
+   * not revoked, wherever the gateway is bound; otherwise any key on loopback unless
+   * proxy.requireKey, and off loopback the token, the master key or a configured key. The caller's
+   * key names the client for the concurrency limit and the ledger.
    */
-  private authorize(req: IncomingMessage): string | null {
-    const auth = req.headers.authorization;
-    const presented = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : req.headers['x-api-key'];
-    const key = typeof presented === 'string' && presented.length > 0 ? presented : null;
+  private authorize(req: IncomingMessage): Caller {
+    const key = presentedKey(req);
+    if (key?.startsWith(KEY_PREFIX) && this.opts.ledger) {
+      const record = this.opts.ledger.keys.find(key);
+      if (!record) throw new ProxyError(401, 'invalid API key: not a key this smart-routerd issued');
+      if (record.revokedAt !== null) throw new ProxyError(401, `this key was revoked at ${new Date(record.revokedAt).toISOString()}`);
+      return { key, name: record.alias ?? record.preview, virtual: record };
+    }
+    const master = key !== null && (key === this.opts.token || key === this.masterKey());
+    const known = master || (key !== null && this.config.proxy.keys.includes(key));
+    const name = master ? 'master' : known ? 'config-key' : 'anonymous';
     const required = this.config.proxy.requireKey || !this.opts.loopback;
-    if (!required) return key;
-    if (key !== null && (key === this.opts.token || this.config.proxy.keys.includes(key))) return key;
+    if (!required || known) return { key, name, virtual: null };
     throw new ProxyError(401, key === null ? 'API key required: send Authorization: Bearer <key> or x-api-key' : 'invalid API key');
+  }
+
+  /** The caller of a key admin request: the master key (always required there, loopback or not) or a virtual key. */
+  private adminCaller(req: IncomingMessage): AdminCaller {
+    const key = presentedKey(req);
+    if (key === null) return { kind: 'none' };
+    if (key === this.masterKey()) return { kind: 'master' };
+    if (key.startsWith(KEY_PREFIX)) {
+      const record = this.opts.ledger?.keys.find(key);
+      if (record && record.revokedAt === null) return { kind: 'key', record };
+    }
+    throw new ProxyError(401, 'invalid key for the admin API: use the master key (proxy.masterKey, default the gateway token)');
+  }
+
+  /** `proxy.masterKey` (a literal or env reference), else the gateway token. */
+  private masterKey(): string {
+    return readSecret(this.config.proxy.masterKey, this.opts.env ?? process.env) ?? this.opts.token;
+  }
+
+  /** Applies a virtual key's models, budget and rate limits (ledger/keys.ts): 403 or 429 naming the limit and its reset. */
+  private admit(key: KeyRecord, requested: string, ref: string): void {
+    try {
+      this.opts.ledger?.keys.admit(key, [requested, this.catalog.aliases.get(requested) ?? requested, ref]);
+    } catch (err) {
+      if (!(err instanceof KeyLimitError)) throw err;
+      const headers: Record<string, string> = {};
+      if (err.resetAt !== null) headers['retry-after'] = String(Math.max(1, Math.ceil((err.resetAt - Date.now()) / 1000)));
+      const code =
+        err.limit === 'max_budget'
+          ? 'budget_exceeded'
+          : err.limit === 'models'
+            ? 'model_not_allowed'
+            : err.limit === 'revoked'
+              ? 'invalid_api_key'
+              : 'rate_limit_exceeded';
+      throw new ProxyError(err.status, err.message, code, headers);
+    }
   }
 
   /** Runs the router for auto models and applies sticky sessions; resolves the target model. */
@@ -263,7 +328,16 @@ export class ModelApi {
   private async forward(
     req: IncomingMessage,
     res: ServerResponse,
-    r: { raw: string; body: Record<string, unknown>; protocol: ClientProtocol; endpoint: UpstreamEndpoint; decided: Decided; start: ProxyStartEvent },
+    r: {
+      raw: string;
+      body: Record<string, unknown>;
+      protocol: ClientProtocol;
+      endpoint: UpstreamEndpoint;
+      decided: Decided;
+      start: ProxyStartEvent;
+      caller: Caller;
+      path: string;
+    },
   ): Promise<void> {
     const { decision, target } = r.decided;
     const chain = modelChain(this.config, this.catalog, target.ref, decision ? { intent: decision.intent, tier: decision.modelTier } : null);
@@ -288,15 +362,21 @@ export class ModelApi {
     const attempts: Array<{ model: string; profile: string; class: string; reason: string }> = [];
     let last: { cand: Candidate; outcome: Extract<AttemptOutcome, { kind: 'failed' }> } | null = null;
     let minContext = 0;
+    // One id per request: the ledger row's, and the `x-request-id` every answer carries.
+    const requestId = `req_${randomUUID()}`;
+    const account = this.accountant(req, r, requestId);
     for (const cand of plan.candidates) {
       if (attempts.some((a) => a.model === cand.ref && a.class === 'not_found')) continue;
       if (minContext > 0 && (cand.contextWindow ?? 0) <= minContext) continue;
       if (cooling(this.cooldowns, cand)) continue; // cooled by an earlier attempt of this request
-      const headers = { ...this.decisionHeaders(r.decided, cand.ref), 'x-smart-router-attempts': String(attempts.length + 1) };
+      const headers = { ...this.decisionHeaders(r.decided, cand.ref), 'x-smart-router-attempts': String(attempts.length + 1), 'x-request-id': requestId };
       const started = performance.now();
       const startedAt = Date.now();
-      const outcome = await attempt(this.client, cand, request, headers);
-      if (outcome.kind === 'aborted') return;
+      const outcome = await attempt(this.client, cand, request, headers, account(cand, attempts.length + 1));
+      if (outcome.kind === 'aborted') {
+        account(cand, attempts.length + 1)({ status: 499, ttfbMs: Number.NaN, usage: null });
+        return;
+      }
       this.attemptsOf.set(res, attempts.length + 1);
       publish<UpstreamAttemptEvent>(channels.upstreamAttempt, {
         model: cand.ref,
@@ -332,12 +412,18 @@ export class ModelApi {
         minContext = cand.contextWindow ?? Number.MAX_SAFE_INTEGER;
       }
     }
-    const headers = { ...this.decisionHeaders(r.decided, last?.cand.ref ?? target.ref), 'x-smart-router-attempts': String(attempts.length) };
+    const headers = {
+      ...this.decisionHeaders(r.decided, last?.cand.ref ?? target.ref),
+      'x-smart-router-attempts': String(attempts.length),
+      'x-request-id': requestId,
+    };
     this.log(r, 'no candidate answered', { attempts, skipped: plan.skipped.length > 0 ? plan.skipped : undefined });
     if (last) {
+      account(last.cand, attempts.length, false)({ status: last.outcome.status ?? 502, ttfbMs: Number.NaN, usage: null });
       relayFailure(res, r.protocol, last.cand, last.outcome, headers);
       return;
     }
+    account(null, 0, false)({ status: 503, ttfbMs: Number.NaN, usage: null });
     // Nothing could be tried: every candidate is cooling down (or no provider serves the chain).
     const wait = Math.min(...plan.skipped.map((s) => s.readyInMs).filter((ms) => ms > 0), Number.POSITIVE_INFINITY);
     const detail = plan.skipped
@@ -345,6 +431,53 @@ export class ModelApi {
       .join('; ');
     const extra: Record<string, string> = Number.isFinite(wait) ? { 'retry-after': String(Math.ceil(wait / 1000)) } : {};
     sendError(res, r.protocol, 503, `no candidate available for ${target.ref}: ${detail}`, null, { ...headers, ...extra });
+  }
+
+  /**
+   * The ledger's hook for one request (issue 14): given the candidate and attempt number, a
+   * BeforeEnd that appends the request's row (priced from the upstream's reported usage) before its
+   * answer ends. A ledger that cannot write is logged; the answer is still sent.
+   */
+  private accountant(
+    req: IncomingMessage,
+    r: { body: Record<string, unknown>; decided: Decided; caller: Caller; path: string; start: ProxyStartEvent },
+    requestId: string,
+  ): (cand: Candidate | null, attempts: number, answered?: boolean) => BeforeEnd {
+    const ledger = this.opts.ledger;
+    const started = performance.now();
+    let done = false;
+    const session = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
+    return (cand, attempts, answered = true) =>
+      ({ status, ttfbMs, usage }) => {
+        if (!ledger || done) return;
+        done = true;
+        const d = r.decided.decision;
+        try {
+          ledger.record({
+            id: requestId,
+            ts: r.start.ts,
+            keyHash: r.caller.virtual?.hash ?? null,
+            keyName: r.caller.name,
+            session,
+            endpoint: r.path,
+            requestedModel: String(r.body.model),
+            model: answered ? (cand?.ref ?? null) : null,
+            provider: cand?.provider.id ?? null,
+            providerModel: cand?.model ?? null,
+            tier: d?.modelTier ?? null,
+            intent: d?.intent ?? null,
+            decisionId: d?.decisionId ?? null,
+            source: decidedSource(r.decided),
+            tokens: usage,
+            latencyMs: performance.now() - started,
+            ttfbMs: Number.isNaN(ttfbMs) ? null : ttfbMs,
+            status,
+            attempts,
+          });
+        } catch (err) {
+          this.opts.logger.error({ err }, 'usage ledger: could not record a request');
+        }
+      };
   }
 
   /** The context window of a model: `models.<ref>.contextWindow`, else the provider's model entry. */
@@ -399,6 +532,13 @@ export class ModelApi {
       data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: id.includes('/') ? id.slice(0, id.indexOf('/')) : 'smart-routerd' })),
     };
   }
+}
+
+/** The API key a request presents (`Authorization: Bearer` or `x-api-key`), or null. */
+function presentedKey(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  const presented = typeof auth === 'string' && /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, '') : req.headers['x-api-key'];
+  return typeof presented === 'string' && presented.length > 0 ? presented : null;
 }
 
 /** The OpenAI Responses `input` as chat-like messages, for routing (a string is one user turn). */

@@ -1,4 +1,6 @@
-import type { Config, ProviderConfig, UpstreamApi } from '../config/index.js';
+import { type Config, type ProviderConfig, readSecret, type UpstreamApi } from '../config/index.js';
+
+export { readSecret };
 
 /**
  * Providers smart-routerd knows without configuration (their public API roots and key variables);
@@ -33,18 +35,6 @@ export interface ResolvedModel {
   provider: Provider;
   /** The id sent upstream as `model` (everything after the first `/`). */
   model: string;
-}
-
-/**
- * Reads a secret: `env:NAME` or `${NAME}` from `env`, anything else as it is. Returns null for a
- * reference to an unset variable.
- */
-export function readSecret(value: string | undefined, env: NodeJS.ProcessEnv): string | null {
-  if (value === undefined) return null;
-  const m = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(value) ?? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
-  if (!m) return value;
-  const v = env[m[1]!];
-  return v === undefined || v === '' ? null : v;
 }
 
 /**

@@ -13,6 +13,7 @@ const handlers: MethodHandlers = {
   openclaw: { health: unused, status: unused, config: unused },
   route: { route: unused, stats: unused },
   learning: { feedback: unused, stats: unused, exportRecords: unused, clear: unused, reload: unused },
+  usage: { status: unused },
 };
 
 function documentedScopes(): Map<string, string> {

@@ -35,6 +35,16 @@ export interface FakeLlm {
    * the newest user text. A test sets it to pick the user's words out of what a client added to them.
    */
   quote: ((body: WireBody) => string) | null;
+  /**
+   * The token counts every answer reports, in the vendor's usage shape (OpenAI: prompt_tokens =
+   * input + cacheRead + cacheWrite with cached_tokens; Anthropic: input_tokens without the cache,
+   * cache_read_input_tokens, cache_creation_input_tokens). Default 8 in, 7 out, 4 cache reads.
+   */
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  /** Whether answers carry usage at all (false: an upstream that reports none). */
+  reportUsage: boolean;
+  /** Milliseconds every answer waits before its first byte (a slow model). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -139,6 +149,9 @@ function listen(
       rejectKeys: new Set<string>(),
       callTools: true,
       quote: null,
+      tokens: { input: 8, output: 7, cacheRead: 4, cacheWrite: 0 },
+      reportUsage: true,
+      delayMs: 0,
     } as unknown as FakeLlm;
     const server = http.createServer(async (req, res) => {
       const { raw, json } = await readJson(req);
@@ -156,7 +169,8 @@ function listen(
       const fault = fake.faults.shift() ?? fake.always;
       if (fault && applyFault(fault, req, res)) return;
       if (fault) CUT_MID_STREAM.add(res);
-      handler(fake, req, res, got);
+      if (fake.delayMs > 0) setTimeout(() => handler(fake, req, res, got), fake.delayMs);
+      else handler(fake, req, res, got);
     });
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as AddressInfo).port;
@@ -188,7 +202,16 @@ export function startFakeOpenAI(name: string): Promise<FakeLlm> {
         res.end(JSON.stringify({ error: { message: `[${name}] bad request: FAIL400`, type: 'invalid_request_error', param: 'messages', code: 'bad_input' } }));
         return;
       }
-      const usage = { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19, prompt_tokens_details: { cached_tokens: 4 } };
+      const t = fake.tokens;
+      const prompt = t.input + t.cacheRead + t.cacheWrite;
+      const usage = fake.reportUsage
+        ? {
+            prompt_tokens: prompt,
+            completion_tokens: t.output,
+            total_tokens: prompt + t.output,
+            prompt_tokens_details: t.cacheWrite > 0 ? { cached_tokens: t.cacheRead, cache_write_tokens: t.cacheWrite } : { cached_tokens: t.cacheRead },
+          }
+        : undefined;
       const toolCall = { id: 'call_abc123', type: 'function', function: { name: body.tools?.[0]?.function?.name ?? 'tool', arguments: '{"city":"Paris"}' } };
       const answer = replyText(name, p.text);
       if (!body.stream) {
@@ -234,7 +257,7 @@ export function startFakeOpenAI(name: string): Promise<FakeLlm> {
         for (const w of words) sse(res, chunk({ content: w }));
         sse(res, chunk({}, 'stop'));
       }
-      if (body.stream_options?.include_usage)
+      if (body.stream_options?.include_usage && usage)
         sse(res, { id: 'chatcmpl-fake1', object: 'chat.completion.chunk', created: 1_700_000_000, model, choices: [], usage });
       sse(res, '[DONE]');
       res.end();
@@ -256,7 +279,10 @@ export function startFakeAnthropic(name: string): Promise<FakeLlm> {
         res.end(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: `[${name}] bad request: FAIL400` } }));
         return;
       }
-      const usage = { input_tokens: 8, output_tokens: 7, cache_read_input_tokens: 4, cache_creation_input_tokens: 0 };
+      const t = fake.tokens;
+      const reported = { input_tokens: t.input, output_tokens: t.output, cache_read_input_tokens: t.cacheRead, cache_creation_input_tokens: t.cacheWrite };
+      // Anthropic always sends usage; a fake that "reports none" sends zeros, as a misbehaving proxy might.
+      const usage = fake.reportUsage ? reported : { input_tokens: 0, output_tokens: 0 };
       const toolUse = { type: 'tool_use', id: 'toolu_01abc', name: body.tools?.[0]?.name ?? 'tool', input: { city: 'Paris' } };
       const answer = replyText(name, p.text);
       if (!body.stream) {
@@ -316,7 +342,11 @@ export function startFakeAnthropic(name: string): Promise<FakeLlm> {
       sse(res, { type: 'content_block_stop', index: 0 }, 'content_block_stop');
       sse(
         res,
-        { type: 'message_delta', delta: { stop_reason: p.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: 7 } },
+        {
+          type: 'message_delta',
+          delta: { stop_reason: p.kind === 'tool' ? 'tool_use' : 'end_turn', stop_sequence: null },
+          usage: { output_tokens: usage.output_tokens },
+        },
         'message_delta',
       );
       sse(res, { type: 'message_stop' }, 'message_stop');

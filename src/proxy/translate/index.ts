@@ -24,4 +24,4 @@ export type {
   SseEvent,
   StreamTranslator,
 } from './types.js';
-export { anthropicUsageFromOpenai, openaiUsageFromAnthropic } from './usage.js';
+export { anthropicUsageFromOpenai, countsFromAnthropic, countsFromOpenai, openaiUsageFromAnthropic, type TokenCounts } from './usage.js';

@@ -1,0 +1,280 @@
+import { existsSync, renameSync } from 'node:fs';
+import { openSqlite, type SqliteDb, type SqlParams, type SqlRow } from './sqlite.js';
+import type { KeyRecord, LedgerStore, UsageFilter, UsageGroup, UsageRow, UsageTotals } from './store.js';
+
+/**
+ * Schema migrations, in order; `PRAGMA user_version` is the number applied. Append, never edit: a
+ * database written by an older smart-routerd is brought forward at open.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: the usage ledger and virtual keys (issue 14).
+  `CREATE TABLE usage (
+     id TEXT PRIMARY KEY,
+     ts INTEGER NOT NULL,
+     key_hash TEXT,
+     key_name TEXT NOT NULL,
+     session TEXT,
+     endpoint TEXT NOT NULL,
+     requested_model TEXT NOT NULL,
+     model TEXT,
+     provider TEXT,
+     tier TEXT,
+     intent TEXT,
+     decision_id TEXT,
+     source TEXT NOT NULL,
+     input_tokens INTEGER NOT NULL,
+     output_tokens INTEGER NOT NULL,
+     cache_read_tokens INTEGER NOT NULL,
+     cache_write_tokens INTEGER NOT NULL,
+     usage_reported INTEGER NOT NULL,
+     cost_usd REAL NOT NULL,
+     latency_ms REAL NOT NULL,
+     ttfb_ms REAL,
+     status INTEGER NOT NULL,
+     attempts INTEGER NOT NULL
+   );
+   CREATE INDEX usage_ts ON usage (ts);
+   CREATE INDEX usage_key_ts ON usage (key_hash, ts);
+   CREATE TABLE keys (
+     hash TEXT PRIMARY KEY,
+     alias TEXT,
+     preview TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER,
+     max_budget REAL,
+     budget_duration TEXT,
+     budget_reset_at INTEGER,
+     spend REAL NOT NULL DEFAULT 0,
+     total_spend REAL NOT NULL DEFAULT 0,
+     models TEXT NOT NULL DEFAULT '[]',
+     rpm_limit INTEGER,
+     tpm_limit INTEGER,
+     metadata TEXT NOT NULL DEFAULT '{}'
+   );`,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** SQLite's codes for a file that is not (or no longer) a database. */
+const CORRUPT = /SQLITE_(NOTADB|CORRUPT)|file is not a database|database disk image is malformed/i;
+
+/**
+ * The ledger in an embedded SQLite database (issue 14; default `<stateDir>/usage.db`), WAL mode:
+ * a row is committed before its request's answer ends, so a SIGKILL loses no acknowledged row.
+ * A file that is not a database is moved aside to `usage.db.corrupt-<time>` and a new one created
+ * (`movedAside` says where); a database from a newer smart-routerd is refused, not downgraded.
+ */
+export class SqliteLedgerStore implements LedgerStore {
+  readonly backend: string;
+  /** Where a corrupt database was moved at open, or null. */
+  readonly movedAside: string | null;
+  private readonly db: SqliteDb;
+
+  constructor(file: string) {
+    let moved: string | null = null;
+    let db: SqliteDb;
+    try {
+      db = openSqlite(file);
+      migrate(db);
+    } catch (err) {
+      if (!CORRUPT.test(String((err as Error).message)) && !CORRUPT.test(String((err as { code?: string }).code))) throw err;
+      moved = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(file, moved);
+      for (const side of ['-wal', '-shm']) if (existsSync(file + side)) renameSync(file + side, moved + side);
+      db = openSqlite(file);
+      migrate(db);
+    }
+    this.db = db;
+    this.movedAside = moved;
+    this.backend = `sqlite (${db.driver})`;
+  }
+
+  append(row: UsageRow): void {
+    this.db.transaction(() => {
+      this.db.run(
+        `INSERT INTO usage VALUES (@id, @ts, @keyHash, @keyName, @session, @endpoint, @requestedModel, @model, @provider, @tier,
+           @intent, @decisionId, @source, @inputTokens, @outputTokens, @cacheReadTokens, @cacheWriteTokens, @usageReported,
+           @costUsd, @latencyMs, @ttfbMs, @status, @attempts)`,
+        { ...row, usageReported: row.usageReported ? 1 : 0 } as unknown as SqlParams,
+      );
+      if (row.keyHash !== null && row.costUsd > 0) {
+        this.db.run('UPDATE keys SET spend = spend + @cost, total_spend = total_spend + @cost WHERE hash = @hash', {
+          cost: row.costUsd,
+          hash: row.keyHash,
+        });
+      }
+    });
+  }
+
+  rows(filter: UsageFilter & { limit: number; offset?: number }): UsageRow[] {
+    const { where, params } = whereOf(filter);
+    return this.db
+      .all(`SELECT * FROM usage ${where} ORDER BY ts DESC, rowid DESC LIMIT @limit OFFSET @offset`, {
+        ...params,
+        limit: filter.limit,
+        offset: filter.offset ?? 0,
+      })
+      .map(usageRow);
+  }
+
+  totals(filter: UsageFilter, by: UsageGroup | null): UsageTotals[] {
+    const { where, params } = whereOf(filter);
+    const column = by === null ? 'NULL' : by === 'key' ? 'key_name' : by;
+    const rows = this.db.all(
+      `SELECT ${column} AS grp, count(*) AS requests, sum(status >= 400) AS errors, sum(input_tokens) AS input,
+         sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write,
+         sum(cost_usd) AS cost
+       FROM usage ${where} ${by === null ? '' : 'GROUP BY grp ORDER BY cost DESC, requests DESC'}`,
+      params,
+    );
+    return rows.map((r) => ({
+      group: r.grp === null || r.grp === undefined ? null : String(r.grp),
+      requests: Number(r.requests ?? 0),
+      errors: Number(r.errors ?? 0),
+      inputTokens: Number(r.input ?? 0),
+      outputTokens: Number(r.output ?? 0),
+      cacheReadTokens: Number(r.cache_read ?? 0),
+      cacheWriteTokens: Number(r.cache_write ?? 0),
+      costUsd: Number(r.cost ?? 0),
+    }));
+  }
+
+  prune(before: number): number {
+    return this.db.run('DELETE FROM usage WHERE ts < @before', { before }).changes;
+  }
+
+  insertKey(key: KeyRecord): void {
+    this.db.run(
+      `INSERT INTO keys VALUES (@hash, @alias, @preview, @createdAt, @revokedAt, @maxBudget, @budgetDuration, @budgetResetAt,
+         @spend, @totalSpend, @models, @rpmLimit, @tpmLimit, @metadata)`,
+      { ...key, models: JSON.stringify(key.models), metadata: JSON.stringify(key.metadata) } as unknown as SqlParams,
+    );
+  }
+
+  key(hash: string): KeyRecord | null {
+    const row = this.db.get('SELECT * FROM keys WHERE hash = @hash', { hash });
+    return row ? keyRecord(row) : null;
+  }
+
+  keys(): KeyRecord[] {
+    return this.db.all('SELECT * FROM keys ORDER BY created_at, rowid').map(keyRecord);
+  }
+
+  updateKey(hash: string, patch: Partial<Omit<KeyRecord, 'hash'>>): KeyRecord | null {
+    const sets: string[] = [];
+    const params: SqlParams = { hash };
+    for (const [field, value] of Object.entries(patch)) {
+      const column = KEY_COLUMNS[field as keyof typeof KEY_COLUMNS];
+      if (!column || value === undefined) continue;
+      sets.push(`${column} = @${field}`);
+      params[field] = field === 'models' || field === 'metadata' ? JSON.stringify(value) : (value as number | string | null);
+    }
+    if (sets.length > 0) this.db.run(`UPDATE keys SET ${sets.join(', ')} WHERE hash = @hash`, params);
+    return this.key(hash);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** KeyRecord fields and their columns (updateKey). */
+const KEY_COLUMNS = {
+  alias: 'alias',
+  preview: 'preview',
+  createdAt: 'created_at',
+  revokedAt: 'revoked_at',
+  maxBudget: 'max_budget',
+  budgetDuration: 'budget_duration',
+  budgetResetAt: 'budget_reset_at',
+  spend: 'spend',
+  totalSpend: 'total_spend',
+  models: 'models',
+  rpmLimit: 'rpm_limit',
+  tpmLimit: 'tpm_limit',
+  metadata: 'metadata',
+} as const;
+
+/** Applies the migrations this database lacks, each in its own transaction. */
+function migrate(db: SqliteDb): void {
+  const version = Number(db.get('PRAGMA user_version')?.user_version ?? 0);
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`usage database schema ${version} is newer than this smart-routerd's (${SCHEMA_VERSION}); upgrade smart-routerd`);
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    });
+  }
+}
+
+/** The WHERE clause of a filter. */
+function whereOf(f: UsageFilter): { where: string; params: SqlParams } {
+  const clauses: string[] = [];
+  const params: SqlParams = {};
+  if (f.since !== undefined) {
+    clauses.push('ts >= @since');
+    params.since = f.since;
+  }
+  if (f.until !== undefined) {
+    clauses.push('ts < @until');
+    params.until = f.until;
+  }
+  if (f.keyHash !== undefined) {
+    clauses.push('key_hash = @keyHash');
+    params.keyHash = f.keyHash;
+  }
+  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function usageRow(r: SqlRow): UsageRow {
+  return {
+    id: String(r.id),
+    ts: Number(r.ts),
+    keyHash: str(r.key_hash),
+    keyName: String(r.key_name),
+    session: str(r.session),
+    endpoint: String(r.endpoint),
+    requestedModel: String(r.requested_model),
+    model: str(r.model),
+    provider: str(r.provider),
+    tier: str(r.tier),
+    intent: str(r.intent),
+    decisionId: str(r.decision_id),
+    source: String(r.source),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    cacheReadTokens: Number(r.cache_read_tokens),
+    cacheWriteTokens: Number(r.cache_write_tokens),
+    usageReported: Number(r.usage_reported) === 1,
+    costUsd: Number(r.cost_usd),
+    latencyMs: Number(r.latency_ms),
+    ttfbMs: num(r.ttfb_ms),
+    status: Number(r.status),
+    attempts: Number(r.attempts),
+  };
+}
+
+function keyRecord(r: SqlRow): KeyRecord {
+  return {
+    hash: String(r.hash),
+    alias: str(r.alias),
+    preview: String(r.preview),
+    createdAt: Number(r.created_at),
+    revokedAt: num(r.revoked_at),
+    maxBudget: num(r.max_budget),
+    budgetDuration: str(r.budget_duration),
+    budgetResetAt: num(r.budget_reset_at),
+    spend: Number(r.spend),
+    totalSpend: Number(r.total_spend),
+    models: JSON.parse(String(r.models)) as string[],
+    rpmLimit: num(r.rpm_limit),
+    tpmLimit: num(r.tpm_limit),
+    metadata: JSON.parse(String(r.metadata)) as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,181 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashKey, KeyLimitError, SCHEMA_VERSION, SqliteLedgerStore, type UsageRow, VirtualKeys, windowEnd, windowStart } from '../../src/ledger/index.js';
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'srd-ledger-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function row(over: Partial<UsageRow> = {}): UsageRow {
+  return {
+    id: `req_${Math.random().toString(36).slice(2)}`,
+    ts: 1_000,
+    keyHash: null,
+    keyName: 'anonymous',
+    session: null,
+    endpoint: '/v1/chat/completions',
+    requestedModel: 'smart-routerd/auto',
+    model: 'anthropic/claude-opus-4-5',
+    provider: 'anthropic',
+    tier: 'flagship',
+    intent: 'CODE',
+    decisionId: 'd1',
+    source: 'dna',
+    inputTokens: 10,
+    outputTokens: 5,
+    cacheReadTokens: 2,
+    cacheWriteTokens: 1,
+    usageReported: true,
+    costUsd: 0.5,
+    latencyMs: 12.5,
+    ttfbMs: 3.25,
+    status: 200,
+    attempts: 1,
+    ...over,
+  };
+}
+
+describe('SqliteLedgerStore', () => {
+  it('keeps rows across a reopen, newest first, and sums them by group', () => {
+    const file = path.join(tmp(), 'usage.db');
+    const a = new SqliteLedgerStore(file);
+    a.append(row({ ts: 1, tier: 'flagship', costUsd: 0.5 }));
+    a.append(row({ ts: 2, tier: 'lightweight', model: 'moonshot/kimi-k2.5', costUsd: 0.25, status: 502 }));
+    a.append(row({ ts: 3, tier: 'lightweight', model: 'moonshot/kimi-k2.5', costUsd: 0.125, ttfbMs: null }));
+    a.close();
+    const b = new SqliteLedgerStore(file);
+    const rows = b.rows({ limit: 10 });
+    expect(rows.map((r) => r.ts)).toEqual([3, 2, 1]);
+    expect(rows[0]!.ttfbMs).toBeNull();
+    expect(rows[2]).toMatchObject({ usageReported: true, inputTokens: 10, cacheWriteTokens: 1, latencyMs: 12.5 });
+    const byTier = b.totals({}, 'tier');
+    expect(byTier).toEqual([
+      expect.objectContaining({ group: 'flagship', requests: 1, errors: 0, costUsd: 0.5 }),
+      expect.objectContaining({ group: 'lightweight', requests: 2, errors: 1, costUsd: 0.375, inputTokens: 20 }),
+    ]);
+    expect(b.totals({ since: 2 }, null)[0]).toMatchObject({ group: null, requests: 2, costUsd: 0.375 });
+    expect(b.prune(3)).toBe(2);
+    expect(b.rows({ limit: 10 })).toHaveLength(1);
+    b.close();
+  });
+
+  it('adds a row’s cost to its key’s spend in the same transaction', () => {
+    const store = new SqliteLedgerStore(path.join(tmp(), 'usage.db'));
+    const keys = new VirtualKeys(store, () => 0);
+    const { record } = keys.create({ alias: 'k' });
+    store.append(row({ keyHash: record.hash, costUsd: 0.75 }));
+    store.append(row({ keyHash: record.hash, costUsd: 0.25 }));
+    expect(store.key(record.hash)).toMatchObject({ spend: 1, totalSpend: 1 });
+    store.close();
+  });
+
+  it('moves a corrupt database aside, says where, and starts a new one', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'usage.db');
+    writeFileSync(file, 'this is not a database '.repeat(200));
+    const store = new SqliteLedgerStore(file);
+    expect(store.movedAside).toMatch(/usage\.db\.corrupt-/);
+    expect(readFileSync(store.movedAside!, 'utf8')).toContain('this is not a database');
+    store.append(row());
+    expect(store.rows({ limit: 1 })).toHaveLength(1);
+    store.close();
+    expect(readdirSync(dir).filter((f) => f.includes('corrupt'))).toHaveLength(1);
+  });
+
+  it('refuses a database written by a newer schema instead of downgrading it', () => {
+    const file = path.join(tmp(), 'usage.db');
+    new SqliteLedgerStore(file).close();
+    // Bump user_version past this build's schema, as a newer smart-routerd would.
+    const bumped = new SqliteLedgerStore(file) as unknown as { db: { exec(sql: string): void; close(): void } };
+    bumped.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    bumped.db.close();
+    expect(() => new SqliteLedgerStore(file)).toThrow(/newer than this smart-routerd/);
+  });
+});
+
+describe('VirtualKeys', () => {
+  function keysAt(clock: { now: number }) {
+    const store = new SqliteLedgerStore(path.join(tmp(), 'usage.db'));
+    return { store, keys: new VirtualKeys(store, () => clock.now) };
+  }
+
+  it('stores only the hash: the key itself is nowhere in the database files', () => {
+    const dir = tmp();
+    const store = new SqliteLedgerStore(path.join(dir, 'usage.db'));
+    const { key, record } = new VirtualKeys(store).create({ alias: 'team' });
+    expect(key).toMatch(/^sk-srd-[A-Za-z0-9_-]{43}$/);
+    expect(record.hash).toBe(hashKey(key));
+    store.close();
+    for (const f of readdirSync(dir)) expect(readFileSync(path.join(dir, f)).includes(key)).toBe(false);
+  });
+
+  it('refuses a key over max_budget until its budget_duration ends, then admits it with spend reset', () => {
+    const clock = { now: Date.UTC(2026, 11, 5) };
+    const { store, keys } = keysAt(clock);
+    const { record } = keys.create({ maxBudget: 1, budgetDuration: '1h' });
+    store.append(row({ keyHash: record.hash, costUsd: 1.5 }));
+    const err = (() => {
+      try {
+        keys.admit(store.key(record.hash)!, ['m']);
+      } catch (e) {
+        return e as KeyLimitError;
+      }
+      return null;
+    })();
+    expect(err).toBeInstanceOf(KeyLimitError);
+    expect(err).toMatchObject({ status: 429, limit: 'max_budget', resetAt: clock.now + 3_600_000 });
+    expect(err!.message).toMatch(/max_budget \$1; resets at 2026-12-05T01:00:00.000Z/);
+    clock.now += 3_600_000;
+    const admitted = keys.admit(store.key(record.hash)!, ['m']);
+    expect(admitted).toMatchObject({ spend: 0, budgetResetAt: clock.now + 3_600_000 });
+    expect(store.key(record.hash)!.totalSpend).toBe(1.5);
+  });
+
+  it('counts rpm and tpm over a sliding minute', () => {
+    const clock = { now: 0 };
+    const { store, keys } = keysAt(clock);
+    const { record } = keys.create({ rpmLimit: 2, tpmLimit: 100 });
+    keys.admit(record, ['m']);
+    keys.admit(record, ['m']);
+    expect(() => keys.admit(record, ['m'])).toThrow(/rpm_limit 2/);
+    clock.now = 60_001;
+    keys.admit(record, ['m']);
+    keys.countTokens(record.hash, 150);
+    expect(() => keys.admit(record, ['m'])).toThrow(/tpm_limit 100 tokens per minute reached \(150 used\)/);
+    clock.now = 120_002;
+    expect(() => keys.admit(record, ['m'])).not.toThrow();
+    store.close();
+  });
+
+  it('allows only its models, and refuses a revoked key', () => {
+    const { store, keys } = keysAt({ now: 0 });
+    const { record } = keys.create({ models: ['smart-routerd/auto'] });
+    expect(() => keys.admit(record, ['anthropic/claude-opus-4-5'])).toThrow(expect.objectContaining({ status: 403, limit: 'models' }));
+    expect(() => keys.admit(record, ['smart-routerd/auto', 'anthropic/claude-opus-4-5'])).not.toThrow();
+    const revoked = keys.revoke(record.hash)!;
+    expect(() => keys.admit(revoked, ['smart-routerd/auto'])).toThrow(expect.objectContaining({ status: 401, limit: 'revoked' }));
+    store.close();
+  });
+});
+
+describe('budget windows', () => {
+  it('reads LiteLLM durations and --since windows', () => {
+    const t = Date.UTC(2026, 0, 31, 12);
+    expect(windowEnd('30s', t) - t).toBe(30_000);
+    expect(windowEnd('2w', t) - t).toBe(14 * 86_400_000);
+    expect(new Date(windowEnd('1mo', Date.UTC(2026, 5, 15))).toISOString()).toBe('2026-07-15T00:00:00.000Z');
+    expect(() => windowEnd('30x', t)).toThrow(/budget_duration/);
+    expect(windowStart('24h', t)).toBe(t - 86_400_000);
+    expect(new Date(windowStart('month', t)).toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(new Date(windowStart('2026-01-02', t)).toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect(() => windowStart('yesterday-ish', t)).toThrow(/since: expected/);
+  });
+});
