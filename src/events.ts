@@ -76,6 +76,21 @@ export interface ProxyStartEvent {
   responseModel: string | null;
   /** The route decision of an auto model (null: the model was asked for explicitly). */
   decision: { decisionId: string; tier: string; intent: string | null; source: string } | null;
+  /** The ledger's request id (`x-request-id`), once the request is forwarded. */
+  requestId?: string;
+  /** Tokens the upstream reported and their cost (USD), once answered and priced (null: none reported or no ledger). */
+  usage?: RequestUsage | null;
+}
+
+/** Tokens and cost of one answered request (ledger/), as metrics, spans and `router.usage` carry them. */
+export interface RequestUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  /** Upstream time to first byte, ms (null: no answer). */
+  ttfbMs: number | null;
 }
 
 /** A model-API request ended. */

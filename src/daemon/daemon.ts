@@ -200,6 +200,10 @@ export class Daemon {
       connections: () => daemon.gateway.connections,
       patches: () => daemon.space?.userMemory?.size ?? null,
       coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
+      budgets: () =>
+        (daemon.ledger?.keys.list() ?? [])
+          .filter((k) => k.revokedAt === null && k.maxBudget !== null)
+          .map((k) => ({ key: k.alias ?? k.hash.slice(0, 12), remainingUsd: Math.max(0, k.maxBudget! - k.spend) })),
       breaker: () => {
         const embedder = daemon.space?.embedder;
         const health = embedder?.health?.();

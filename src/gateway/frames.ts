@@ -149,7 +149,7 @@ export const RouteFeedbackParamsSchema = z
 export type RouteFeedbackParams = z.infer<typeof RouteFeedbackParamsSchema>;
 
 /** Events a socket may subscribe to with `router.subscribe`. */
-export const SUBSCRIBABLE_EVENTS = ['router.decision'] as const;
+export const SUBSCRIBABLE_EVENTS = ['router.decision', 'router.usage'] as const;
 
 /** `router.subscribe` params: the events wanted (default: the decision stream). */
 export const SubscribeParamsSchema = z.looseObject({ events: z.array(z.enum(SUBSCRIBABLE_EVENTS)).min(1).default(['router.decision']) });

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { originAllowed } from '../config/index.js';
 import { isSrdError } from '../errors.js';
-import { channels, type GatewayRequestEvent, publish } from '../events.js';
+import { channels, type GatewayRequestEvent, type ProxyRequestEvent, publish } from '../events.js';
 import {
   CloseCodes,
   type EventFrame,
@@ -55,7 +55,7 @@ export interface ModelApiHandler {
 }
 
 /** Events advertised in hello-ok. */
-const EVENTS = ['connect.challenge', 'tick', 'shutdown', 'router.decision'];
+const EVENTS = ['connect.challenge', 'tick', 'shutdown', 'router.decision', 'router.usage'];
 
 interface Conn {
   ws: WebSocket;
@@ -100,6 +100,24 @@ export class GatewayServer {
   private preauth = 0;
   /** Forwards decisions to the sockets that subscribed (`router.subscribe`). */
   private readonly onDecision = (event: unknown) => this.broadcastTo('router.decision', event);
+  /** Forwards each finished model-API request (tokens, cost) to the sockets that subscribed to `router.usage`. */
+  private readonly onProxied = (event: unknown) => {
+    const e = event as ProxyRequestEvent;
+    const s = e.start;
+    if (s.requestModel === null) return; // refused before a model was named
+    this.broadcastTo('router.usage', {
+      ts: Date.now(),
+      requestId: s.requestId ?? null,
+      decisionId: s.decision?.decisionId ?? null,
+      requestModel: s.requestModel,
+      model: s.responseModel,
+      tier: s.decision?.tier ?? null,
+      intent: s.decision?.intent ?? null,
+      status: e.status,
+      attempts: e.attempts,
+      usage: s.usage ?? null,
+    });
+  };
   private readonly throttle = new AuthThrottle();
 
   constructor(opts: GatewayOptions) {
@@ -132,6 +150,7 @@ export class GatewayServer {
         this.tickTimer.unref();
         this.pingTimer.unref();
         channels.decision.subscribe(this.onDecision);
+        channels.proxyRequest.subscribe(this.onProxied);
         resolve({ port: addr.port, host: addr.address });
       });
     });
@@ -174,6 +193,7 @@ export class GatewayServer {
     clearInterval(this.tickTimer);
     clearInterval(this.pingTimer);
     channels.decision.unsubscribe(this.onDecision);
+    channels.proxyRequest.unsubscribe(this.onProxied);
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const deadline = Date.now() + options.drainMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

@@ -364,6 +364,7 @@ export class ModelApi {
     let minContext = 0;
     // One id per request: the ledger row's, and the `x-request-id` every answer carries.
     const requestId = `req_${randomUUID()}`;
+    r.start.requestId = requestId;
     const account = this.accountant(req, r, requestId);
     for (const cand of plan.candidates) {
       if (attempts.some((a) => a.model === cand.ref && a.class === 'not_found')) continue;
@@ -453,7 +454,7 @@ export class ModelApi {
         done = true;
         const d = r.decided.decision;
         try {
-          ledger.record({
+          const row = ledger.record({
             id: requestId,
             ts: r.start.ts,
             keyHash: r.caller.virtual?.hash ?? null,
@@ -474,6 +475,16 @@ export class ModelApi {
             status,
             attempts,
           });
+          if (row.usageReported) {
+            r.start.usage = {
+              inputTokens: row.inputTokens,
+              outputTokens: row.outputTokens,
+              cacheReadTokens: row.cacheReadTokens,
+              cacheWriteTokens: row.cacheWriteTokens,
+              costUsd: row.costUsd,
+              ttfbMs: row.ttfbMs,
+            };
+          }
         } catch (err) {
           this.opts.logger.error({ err }, 'usage ledger: could not record a request');
         }

@@ -26,6 +26,8 @@ export interface MetricSources {
   coolingDown: () => number;
   /** The remote embedding provider's circuit breaker, or null for the built-in embedder. */
   breaker: () => { provider: string; state: 'closed' | 'half-open' | 'open' } | null;
+  /** USD left per virtual key with a budget (usage ledger), by a bounded label: alias or hash prefix. */
+  budgets?: () => Array<{ key: string; remainingUsd: number }>;
 }
 
 /** Circuit-breaker states as gauge values (0 closed, 1 half-open, 2 open). */
@@ -91,6 +93,28 @@ export class Metrics {
       help: 'Model-API requests by endpoint and HTTP status',
       labelNames: ['endpoint', 'status'],
       registers: [registry],
+    });
+    const tokens: Counter = new prom.Counter({
+      name: 'smart_routerd_tokens_total',
+      help: 'Tokens of answered model-API requests by answering model and type (input, output, cache_read, cache_write), as upstreams reported them',
+      labelNames: ['model', 'type'],
+      registers: [registry],
+    });
+    const cost: Counter = new prom.Counter({
+      name: 'smart_routerd_cost_usd_total',
+      help: 'Cost in USD of answered model-API requests by answering model (usage ledger prices)',
+      labelNames: ['model'],
+      registers: [registry],
+    });
+    new prom.Gauge({
+      name: 'smart_routerd_key_budget_remaining_usd',
+      help: 'USD left in the current budget window of each virtual key with max_budget (label: its alias, else the first 12 hex digits of its hash)',
+      labelNames: ['key'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const b of sources.budgets?.() ?? []) this.labels(b.key).set(b.remainingUsd);
+      },
     });
     const fallbacks: Counter = new prom.Counter({
       name: 'smart_routerd_fallbacks_total',
@@ -171,6 +195,15 @@ export class Metrics {
     });
     this.on<ProxyRequestEvent>(channels.proxyRequest, (e) => {
       proxied.labels(e.endpoint, String(e.status)).inc();
+      const u = e.start.usage;
+      const model = e.start.responseModel;
+      if (u && model) {
+        tokens.labels(model, 'input').inc(u.inputTokens);
+        tokens.labels(model, 'output').inc(u.outputTokens);
+        tokens.labels(model, 'cache_read').inc(u.cacheReadTokens);
+        tokens.labels(model, 'cache_write').inc(u.cacheWriteTokens);
+        cost.labels(model).inc(u.costUsd);
+      }
       if (e.attempts > 1) fallbacks.inc();
     });
   }

@@ -188,6 +188,15 @@ export class Tracing {
     const attributes: Attributes = { 'http.response.status_code': e.status, 'smart_router.attempts': e.attempts };
     if (s.requestModel !== null) attributes['gen_ai.request.model'] = s.requestModel;
     if (s.responseModel !== null) attributes['gen_ai.response.model'] = s.responseModel;
+    if (s.usage) {
+      // GenAI semconv: input tokens include cached ones (gen_ai.usage.cache_read.input_tokens is a part of them).
+      attributes['gen_ai.usage.input_tokens'] = s.usage.inputTokens + s.usage.cacheReadTokens + s.usage.cacheWriteTokens;
+      attributes['gen_ai.usage.output_tokens'] = s.usage.outputTokens;
+      attributes['gen_ai.usage.cache_read.input_tokens'] = s.usage.cacheReadTokens;
+      attributes['gen_ai.usage.cache_creation.input_tokens'] = s.usage.cacheWriteTokens;
+      attributes['smart_router.cost_usd'] = s.usage.costUsd;
+    }
+    if (s.requestId) attributes['smart_router.request_id'] = s.requestId;
     if (s.decision) {
       attributes['smart_router.decision_id'] = s.decision.decisionId;
       attributes['smart_router.tier'] = s.decision.tier;

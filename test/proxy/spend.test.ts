@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../src/ledger/index.js';
 import { CLI, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
@@ -129,6 +130,32 @@ describe('costs, the ledger and the savings line', () => {
     expect(byId.get(ids[1]!)).toMatchObject({ model: KIMI, prompt_tokens: 4000, completion_tokens: 200 });
   });
 
+  it('counts tokens and cost by model in /metrics, and streams each request’s usage to `router.usage` subscribers', async () => {
+    const client = await d.client();
+    const frames: Array<{ event: string; payload: { requestId: string; model: string; usage: { costUsd: number; inputTokens: number } } }> = [];
+    client.on('event', (f: (typeof frames)[number]) => frames.push(f));
+    await client.request('router.subscribe', { events: ['router.usage'] });
+    const res = await api(d).chat(user(PLANO[4].text));
+    await res.text();
+    for (let i = 0; i < 100 && frames.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await client.close();
+    expect(frames[0]).toMatchObject({
+      event: 'router.usage',
+      payload: { requestId: res.headers.get('x-request-id'), model: OPUS, usage: { inputTokens: 1000, costUsd: expect.closeTo(OPUS_COST, 12) } },
+    });
+    const families = parsePrometheusTextFormat(await (await fetch(`http://127.0.0.1:${d.port}/metrics`)).text());
+    const sample = (name: string, labels: Record<string, string>) =>
+      Number(
+        families
+          .find((f) => f.name === name)
+          ?.metrics.find((m) => Object.entries(labels).every(([k, v]) => (m as { labels?: Record<string, string> }).labels?.[k] === v))?.value,
+      );
+    // Three opus answers so far in this daemon (two in the first test, one here).
+    expect(sample('smart_routerd_tokens_total', { model: OPUS, type: 'cache_read' })).toBe(3 * CLAUDE_TOKENS.cacheRead);
+    expect(sample('smart_routerd_tokens_total', { model: KIMI, type: 'input' })).toBe(2 * KIMI_TOKENS.input);
+    expect(sample('smart_routerd_cost_usd_total', { model: OPUS })).toBeCloseTo(3 * OPUS_COST, 9);
+  });
+
   it('`smart-routerd usage` after the five Plano messages prints the table and the all-flagship savings line', async () => {
     const fresh = await startDaemon({ config: config() });
     try {
@@ -235,6 +262,13 @@ describe('virtual keys', () => {
     expect(((await revoked.json()) as { error: { message: string } }).error.message).toMatch(/revoked/);
     // Unknown keys with smart-routerd's prefix are refused too, even on loopback.
     expect((await a.chat({ ...user('hi'), model: 'kimi' }, 'sk-srd-not-a-real-key')).status).toBe(401);
+  });
+
+  it('shows the budget left per key in /metrics, labelled by alias, never by the key', async () => {
+    await generate({ key_alias: 'metered', max_budget: 5 });
+    const text = await (await fetch(`http://127.0.0.1:${d.port}/metrics`)).text();
+    expect(text).toMatch(/^smart_routerd_key_budget_remaining_usd\{key="metered"\} 5$/m);
+    expect(text).not.toContain('sk-srd-');
   });
 
   it('lists keys by hash, and the raw keys appear nowhere in the state dir', async () => {

@@ -1,11 +1,34 @@
 import type { Command } from 'commander';
-import type { DecisionEvent } from '../../events.js';
+import type { DecisionEvent, RequestUsage } from '../../events.js';
 import { connectToDaemon, type TargetFlags } from '../target.js';
 
 /** One decision as a line: time, tier, model, intent, source, confidence, latency, origin. */
 export function traceLine(d: DecisionEvent): string {
   const time = new Date(d.ts).toISOString().slice(11, 23);
   return `${time}  ${d.tier.padEnd(11)} ${d.model}  (${d.intent ?? '-'}, ${d.source}, confidence ${d.confidence.toFixed(2)}, ${d.latencyMs} ms, via ${d.via})  ${d.decisionId}`;
+}
+
+/** A finished model-API request as the `router.usage` event carries it (gateway/server.ts). */
+export interface UsageFrame {
+  ts: number;
+  requestId: string | null;
+  decisionId: string | null;
+  requestModel: string;
+  model: string | null;
+  tier: string | null;
+  status: number;
+  attempts: number;
+  usage: RequestUsage | null;
+}
+
+/** One proxied request's outcome as a line: who answered, tokens, cost, TTFB, under its decision's id. */
+export function usageLine(u: UsageFrame): string {
+  const time = new Date(u.ts).toISOString().slice(11, 23);
+  const what = u.usage
+    ? `${u.usage.inputTokens + u.usage.cacheReadTokens + u.usage.cacheWriteTokens} in (${u.usage.cacheReadTokens} cached) / ${u.usage.outputTokens} out, $${u.usage.costUsd.toFixed(6)}${u.usage.ttfbMs === null ? '' : `, TTFB ${Math.round(u.usage.ttfbMs)} ms`}`
+    : 'no usage reported';
+  const attempts = u.attempts > 1 ? `, ${u.attempts} attempts` : '';
+  return `${time}  ↳ ${u.status} ${u.model ?? u.requestModel}  ${what}${attempts}  ${u.decisionId ?? u.requestId ?? ''}`;
 }
 
 /**
@@ -23,11 +46,16 @@ export function registerTrace(program: Command): void {
     .option('--json', 'print each decision as one JSON object per line')
     .action(async (opts: TargetFlags & { json?: boolean }, cmd: Command) => {
       const client = await connectToDaemon({ ...cmd.optsWithGlobals(), ...opts });
-      client.on('event', (frame: { event: string; payload: DecisionEvent }) => {
-        if (frame.event !== 'router.decision') return;
-        process.stdout.write(`${opts.json ? JSON.stringify(frame.payload) : traceLine(frame.payload)}\n`);
+      client.on('event', (frame: { event: string; payload: unknown }) => {
+        if (frame.event === 'router.decision') {
+          const d = frame.payload as DecisionEvent;
+          process.stdout.write(`${opts.json ? JSON.stringify({ event: frame.event, ...d }) : traceLine(d)}\n`);
+        } else if (frame.event === 'router.usage') {
+          const u = frame.payload as UsageFrame;
+          process.stdout.write(`${opts.json ? JSON.stringify({ event: frame.event, ...u }) : usageLine(u)}\n`);
+        }
       });
-      await client.request('router.subscribe', { events: ['router.decision'] });
+      await client.request('router.subscribe', { events: ['router.decision', 'router.usage'] });
       process.stderr.write('following decisions (Ctrl-C to stop)\n');
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
