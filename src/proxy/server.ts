@@ -23,6 +23,7 @@ import {
   type UpstreamEndpoint,
 } from '../upstream/index.js';
 import { ADMIN_PATHS, type AdminCaller, handleAdmin } from './admin.js';
+import { catalogBody, ROUTED_PROVIDER, usageBody } from './clawrouter.js';
 import { type AttemptOutcome, attempt, type BeforeEnd, type ClientRequest, relayFailure } from './attempt.js';
 import { ProxyError, readBody, sendError, sendJson } from './reply.js';
 import { StickySessions } from './sticky.js';
@@ -121,12 +122,15 @@ export class ModelApi {
   }
 
   /** Answers one HTTP request. Never throws; every failure is an answer in the client's protocol. */
-  handle(req: IncomingMessage, res: ServerResponse, path: string): void {
+  handle(req: IncomingMessage, res: ServerResponse, target: string): void {
+    // ClawRouter's native routes (`/v1/native/<provider>/v1/messages`, …): the same endpoints, the model named within that provider.
+    const native = /^\/v1\/native\/([^/]+)\/(?:v1\/)?(chat\/completions|messages|responses)$/.exec(target);
+    const path = native ? `/v1/${native[2]}` : target;
     const protocol: ClientProtocol = path === '/v1/messages' || req.headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
     const endpoint = KNOWN_ENDPOINTS.has(path) ? path : 'other';
     const start: ProxyStartEvent = { endpoint, method: req.method ?? 'GET', ts: Date.now(), requestModel: null, responseModel: null, decision: null };
     // runStores: listeners (tracing) may bind async context to the request; without any it only calls dispatch.
-    const handled = channels.proxyStart.runStores(start, () => this.dispatch(req, res, path, protocol, start));
+    const handled = channels.proxyStart.runStores(start, () => this.dispatch(req, res, path, protocol, start, native?.[1] ?? null));
     handled.catch((err: unknown) => {
       if (isSrdError(err)) {
         // The router's own refusals (starting, draining): retryable for the client.
@@ -158,7 +162,14 @@ export class ModelApi {
     await this.client.close();
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string, protocol: ClientProtocol, start: ProxyStartEvent): Promise<void> {
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    protocol: ClientProtocol,
+    start: ProxyStartEvent,
+    nativeProvider: string | null,
+  ): Promise<void> {
     if (ADMIN_PATHS.has(path)) {
       if (!this.opts.ledger) throw new ProxyError(404, `${path}: the usage ledger is off (ledger.enabled = false), so there are no virtual keys`);
       await handleAdmin(req, res, path, this.opts.ledger, this.adminCaller(req));
@@ -193,6 +204,25 @@ export class ModelApi {
       sendJson(res, 200, this.modelList(protocol));
       return;
     }
+    if (path === '/v1/catalog') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProxyError(405, 'use GET /v1/catalog');
+      const ledger = this.opts.ledger;
+      const auto = this.config.proxy.autoModels[0] ?? 'smart-routerd/auto';
+      const body = catalogBody(
+        this.catalog,
+        auto.includes('/') ? auto : `${ROUTED_PROVIDER}/${auto}`,
+        (ref, model) => ledger?.priceOf(ref, model) ?? null,
+        (ref, provider, model) => this.contextWindow(ref, provider, model),
+      );
+      sendJson(res, 200, body);
+      return;
+    }
+    if (path === '/v1/usage') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProxyError(405, 'use GET /v1/usage');
+      if (!this.opts.ledger) throw new ProxyError(404, 'the usage ledger is off (ledger.enabled = false)');
+      sendJson(res, 200, usageBody(this.opts.ledger, caller.virtual, Date.now()));
+      return;
+    }
     const endpoint: UpstreamEndpoint | null =
       path === '/v1/chat/completions' ? 'chat' : path === '/v1/messages' ? 'messages' : path === '/v1/responses' ? 'responses' : null;
     if (!endpoint) throw new ProxyError(404, `no such endpoint: ${path} (POST /v1/chat/completions, /v1/messages, /v1/responses; GET /v1/models)`);
@@ -207,9 +237,14 @@ export class ModelApi {
       throw new ProxyError(400, `invalid JSON body: ${(err as Error).message}`);
     }
     if (typeof body.model !== 'string' || body.model.length === 0) throw new ProxyError(400, 'model: required (a model ref, an alias, or smart-routerd/auto)');
-    start.requestModel = body.model;
+    if (nativeProvider !== null && nativeProvider !== ROUTED_PROVIDER && !body.model.startsWith(`${nativeProvider}/`)) {
+      // A native route names the model as its provider knows it (ClawRouter's `upstream`).
+      body.model = `${nativeProvider}/${body.model}`;
+    }
+    const model = body.model as string;
+    start.requestModel = model;
     const decided = await this.decide(req, body, protocol, endpoint);
-    if (caller.virtual) this.admit(caller.virtual, body.model, decided.target.ref);
+    if (caller.virtual) this.admit(caller.virtual, model, decided.target.ref);
     const d = decided.decision;
     if (d) start.decision = { decisionId: d.decisionId, tier: d.modelTier, intent: d.intent, source: decidedSource(decided) };
     await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided, start, caller, path });

@@ -271,6 +271,55 @@ describe('virtual keys', () => {
     expect(text).not.toContain('sk-srd-');
   });
 
+  it('serves the ClawRouter catalog, its native routes, and the key’s budget and totals at /v1/usage', async () => {
+    const a = api(d);
+    const catalog = (await (await a.admin('GET', '/v1/catalog', undefined, 'anything')).json()) as {
+      providers: Array<{
+        id: string;
+        openaiCompatible: boolean;
+        nativeBaseUrl: string;
+        models: Array<{ id: string; upstream: string; capabilities: string[]; pricing?: Record<string, number> }>;
+      }>;
+    } & Record<string, unknown>;
+    for (const paging of ['next', 'has_more', 'next_cursor', 'last_id', 'links']) expect(catalog).not.toHaveProperty(paging);
+    const routed = catalog.providers.find((p) => p.id === 'smart-routerd')!;
+    expect(routed).toMatchObject({ openaiCompatible: true, nativeBaseUrl: '/v1/native/smart-routerd' });
+    expect(routed.models[0]).toMatchObject({ id: 'smart-routerd/auto', capabilities: expect.arrayContaining(['llm.chat']) });
+    expect(routed.models[0]!.capabilities).not.toContain('llm.responses');
+    const anthropic = catalog.providers.find((p) => p.id === 'anthropic')!;
+    expect(anthropic).toMatchObject({ openaiCompatible: false, nativeBaseUrl: '/v1/native/anthropic' });
+    expect(anthropic.models).toEqual([
+      {
+        id: OPUS,
+        upstream: 'claude-opus-4-5',
+        capabilities: ['llm.messages', 'llm.stream'],
+        pricing: {
+          inputMicrosPerMillion: 5_000_000,
+          outputMicrosPerMillion: 25_000_000,
+          cachedInputMicrosPerMillion: 500_000,
+          cacheWrite5mInputMicrosPerMillion: 6_250_000,
+        },
+      },
+    ]);
+    // The native Anthropic route, as OpenClaw calls it: x-api-key, the upstream id as model.
+    const k = await generate({ key_alias: 'claw', max_budget: 50, budget_duration: '1mo' });
+    const native = await fetch(`http://127.0.0.1:${d.port}/v1/native/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': k.key, 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-opus-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(native.status).toBe(200);
+    expect(native.headers.get('x-smart-router-model')).toBe(OPUS);
+    expect(((await native.json()) as { type: string }).type).toBe('message');
+    const usage = (await (await a.admin('GET', '/v1/usage', undefined, k.key)).json()) as {
+      budget: { configured: boolean; limitMicros: number; spentMicros: number; windowKey: string };
+      usage: { summary: { requestCount: number; totalTokens: number; actualCostMicros: number } };
+    };
+    expect(usage.budget).toMatchObject({ configured: true, limitMicros: 50_000_000, spentMicros: 21_000 });
+    expect(usage.budget.windowKey).toMatch(/^claw\/\d{4}-\d{2}$/);
+    expect(usage.usage.summary).toMatchObject({ requestCount: 1, totalTokens: 3900, actualCostMicros: 21_000 });
+  });
+
   it('lists keys by hash, and the raw keys appear nowhere in the state dir', async () => {
     const k = await generate({ key_alias: 'secret-check' });
     expect((await api(d).chat(user(PLANO[0].text), k.key)).status).toBe(200);
