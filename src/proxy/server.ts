@@ -23,8 +23,8 @@ import {
   type UpstreamEndpoint,
 } from '../upstream/index.js';
 import { ADMIN_PATHS, type AdminCaller, handleAdmin } from './admin.js';
-import { catalogBody, ROUTED_PROVIDER, usageBody } from './clawrouter.js';
 import { type AttemptOutcome, attempt, type BeforeEnd, type ClientRequest, relayFailure } from './attempt.js';
+import { catalogBody, ROUTED_PROVIDER, usageBody } from './clawrouter.js';
 import { ProxyError, readBody, sendError, sendJson } from './reply.js';
 import { StickySessions } from './sticky.js';
 import { TranslateError } from './translate/index.js';
