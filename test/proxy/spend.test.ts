@@ -320,6 +320,28 @@ describe('virtual keys', () => {
     expect(usage.usage.summary).toMatchObject({ requestCount: 1, totalTokens: 3900, actualCostMicros: 21_000 });
   });
 
+  it('`smart-routerd keys create|list|info|revoke` manage keys through the admin API', async () => {
+    const env = { ...process.env, SMART_ROUTERD_STATE_DIR: d.stateDir, SMART_ROUTERD_TOKEN: d.token, SMART_ROUTERD_URL: d.url };
+    const created = await run(
+      process.execPath,
+      [CLI, 'keys', 'create', '--alias', 'cli-key', '--max-budget', '2', '--budget-duration', '30d', '--models', 'kimi,opus'],
+      { env },
+    );
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^sk-srd-/);
+    expect(created.stderr).toMatch(/shown only now/);
+    expect((await api(d).chat({ ...user('hi'), model: 'kimi' }, key)).status).toBe(200);
+    const list = await run(process.execPath, [CLI, 'keys', 'list'], { env });
+    expect(list.stdout).toMatch(/^cli-key {2}sk-srd-….{4} {2}\$0\.0025 of \$2 per 30d \(resets \d{4}-.*\) · models kimi, opus$/m);
+    expect(list.stdout).not.toContain(key);
+    const info = await run(process.execPath, [CLI, 'keys', 'info', 'cli-key', '--json'], { env });
+    expect(JSON.parse(info.stdout)).toMatchObject({ info: { key_alias: 'cli-key', max_budget: 2, models: ['kimi', 'opus'] } });
+    await run(process.execPath, [CLI, 'keys', 'revoke', 'cli-key'], { env });
+    expect((await api(d).chat({ ...user('hi'), model: 'kimi' }, key)).status).toBe(401);
+    const wrong = await run(process.execPath, [CLI, 'keys', 'list', '--master-key', 'nope'], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect(wrong).toMatchObject({ code: 1, stderr: expect.stringMatching(/invalid key for the admin API/) });
+  });
+
   it('lists keys by hash, and the raw keys appear nowhere in the state dir', async () => {
     const k = await generate({ key_alias: 'secret-check' });
     expect((await api(d).chat(user(PLANO[0].text), k.key)).status).toBe(200);
