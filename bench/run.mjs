@@ -177,7 +177,7 @@ function goals(r) {
       add('pool 2 workers / 1 worker, N=1,000,000', k[1_000_000].ratios.pool2OverPool1, 1.7, true);
     }
   }
-  if (r.tracing) add('route p50 with tracing / without (issue 17)', r.tracing.ratios.p50, 1.05, false);
+  if (r.tracing) add('route p50 with metrics + tracing / without (issue 17)', r.tracing.ratios.p50, 1.05, false);
   const rt = r.route?.data;
   if (rt) {
     const n = rt.patches.count.toLocaleString('en-US');

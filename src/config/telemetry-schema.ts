@@ -13,6 +13,8 @@ export const TelemetrySchema = z
       })
       .strict()
       .prefault({}),
+    /** Serve Prometheus metrics at `GET /metrics` (off: no prom-client, no counters, /metrics is 404). */
+    metrics: z.boolean().default(true),
     /** Put the routed message text on spans (`gen_ai.input.messages`). Off: spans never carry text. */
     captureContent: z.boolean().default(false),
   })

@@ -84,9 +84,13 @@ export class Daemon {
     });
     this.gateway = new GatewayServer({
       modelApi: this.modelApi,
-      metrics: {
-        scrape: () => (this.metrics ? this.metrics.scrape() : Promise.reject(new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting'))),
-      },
+      ...(config.telemetry.metrics
+        ? {
+            metrics: {
+              scrape: () => (this.metrics ? this.metrics.scrape() : Promise.reject(new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting'))),
+            },
+          }
+        : {}),
       loopback: isLoopback(config.gateway.bind),
       version: VERSION,
       token: token.token,
@@ -195,21 +199,22 @@ export class Daemon {
       daemon.pruneTimer.unref();
     }
     // prom-client is loaded after the ready line: readiness does not wait for it (~30 ms).
-    daemon.metrics = new Metrics({
-      version: VERSION,
-      connections: () => daemon.gateway.connections,
-      patches: () => daemon.space?.userMemory?.size ?? null,
-      coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
-      budgets: () =>
-        (daemon.ledger?.keys.list() ?? [])
-          .filter((k) => k.revokedAt === null && k.maxBudget !== null)
-          .map((k) => ({ key: k.alias ?? k.hash.slice(0, 12), remainingUsd: Math.max(0, k.maxBudget! - k.spend) })),
-      breaker: () => {
-        const embedder = daemon.space?.embedder;
-        const health = embedder?.health?.();
-        return health ? { provider: embedder!.space.provider, state: health.breaker.state } : null;
-      },
-    });
+    if (config.telemetry.metrics)
+      daemon.metrics = new Metrics({
+        version: VERSION,
+        connections: () => daemon.gateway.connections,
+        patches: () => daemon.space?.userMemory?.size ?? null,
+        coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
+        budgets: () =>
+          (daemon.ledger?.keys.list() ?? [])
+            .filter((k) => k.revokedAt === null && k.maxBudget !== null)
+            .map((k) => ({ key: k.alias ?? k.hash.slice(0, 12), remainingUsd: Math.max(0, k.maxBudget! - k.spend) })),
+        breaker: () => {
+          const embedder = daemon.space?.embedder;
+          const health = embedder?.health?.();
+          return health ? { provider: embedder!.space.provider, state: health.breaker.state } : null;
+        },
+      });
     return daemon;
   }
 

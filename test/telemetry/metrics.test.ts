@@ -110,3 +110,18 @@ describe('GET /metrics', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('telemetry.metrics: false', () => {
+  it('serves no /metrics (404) and still routes', async () => {
+    const d = await startDaemon({ config: { telemetry: { metrics: false } } });
+    try {
+      const res = await fetch(`http://127.0.0.1:${d.port}/metrics`);
+      expect(res.status).toBe(404);
+      const client = await d.client();
+      expect(await client.request<{ modelTier: string }>('route', { text: 'hello there' })).toHaveProperty('modelTier');
+      await client.close();
+    } finally {
+      await d.stop();
+    }
+  });
+});

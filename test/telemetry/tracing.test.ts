@@ -204,6 +204,11 @@ describe('OpenTelemetry traces with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       'smart_router.intent': 'CODE',
       'smart_router.source': 'dna',
       'smart_router.attempts': 2,
+      // The fake OpenAI upstream reports prompt_tokens 12 (4 cached) and completion_tokens 7.
+      'gen_ai.usage.input_tokens': 12,
+      'gen_ai.usage.output_tokens': 7,
+      'gen_ai.usage.cache_read.input_tokens': 4,
+      'smart_router.request_id': res.headers.get('x-request-id'),
     });
     expect(root.status).not.toBe(STATUS_ERROR);
 
