@@ -9,7 +9,7 @@
 // their order rotated) so background noise falls on all alike; latency = send → matching res. The
 // ratio of the p50s (and p99s) to "off" is the figure; absolute times are for reference.
 
-import http from 'node:http';
+import { spawn } from 'node:child_process';
 import { createHistogram } from 'node:perf_hooks';
 import { ms, printTable } from './lib/format.mjs';
 import { GatewayConn } from './lib/gateway-conn.mjs';
@@ -17,24 +17,35 @@ import { BENCH_TOKEN, startDaemon } from './lib/procs.mjs';
 import { histogramMs } from './lib/stats.mjs';
 import { generateMessages } from './lib/texts.mjs';
 
-/** A loopback OTLP/HTTP sink: counts the export requests and their bytes, answers 200. */
+/**
+ * A loopback OTLP/HTTP sink in a process of its own (as a collector is): counts the export requests
+ * and their bytes, answers 200. In the bench's own process its request handling would delay the
+ * client's reading of the traced daemon's answers, and be charged to tracing.
+ */
 async function startSink() {
-  const got = { posts: 0, bytes: 0 };
-  const server = http.createServer((req, res) => {
-    req.on('data', (c) => {
-      got.bytes += c.length;
+  const code = `
+    const http = require('node:http');
+    const got = { posts: 0, bytes: 0 };
+    const server = http.createServer((req, res) => {
+      req.on('data', (c) => { got.bytes += c.length; });
+      req.on('end', () => {
+        if (req.url === '/v1/traces') got.posts++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
     });
-    req.on('end', () => {
-      if (req.url === '/v1/traces') got.posts++;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+    process.on('message', () => process.send({ got }, () => process.exit(0)));
+  `;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await new Promise((resolve) => child.once('message', resolve));
   return {
-    endpoint: `http://127.0.0.1:${server.address().port}`,
-    got,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m.got));
+        child.send('stop');
+      }),
   };
 }
 
@@ -74,18 +85,17 @@ export async function runTracing({ quick = false, log = console.error }) {
     for (const c of conns) await c.close();
     const [on, metricsOnly, off] = hs.map(histogramMs);
     await new Promise((r) => setTimeout(r, 700)); // the last batch
-    log(`[tracing] ${count} routes each; the sink got ${sink.got.posts} OTLP exports, ${(sink.got.bytes / 1024).toFixed(0)} KiB`);
     return {
       count,
       on,
       metricsOnly,
       off,
       ratios: { p50: on.p50 / off.p50, p99: on.p99 / off.p99, metricsP50: metricsOnly.p50 / off.p50 },
-      sink: { ...sink.got },
     };
   } finally {
     await Promise.all(daemons.map((d) => d.stop()));
-    await sink.close();
+    const got = await sink.close();
+    log(`[tracing] ${count} routes each; the sink got ${got.posts} OTLP exports, ${(got.bytes / 1024).toFixed(0)} KiB`);
   }
 }
 

@@ -33,6 +33,11 @@ export interface MetricSources {
 /** Circuit-breaker states as gauge values (0 closed, 1 half-open, 2 open). */
 const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 
+/** How long events wait to be counted in a batch, ms. */
+const FLUSH_MS = 100;
+/** Events queued before a batch is counted at once. */
+const MAX_PENDING = 1024;
+
 /** Route latency buckets, seconds: the router answers in tens of µs to a few ms. */
 const ROUTE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05];
 /** Time-to-first-byte buckets, seconds: LLM providers answer in tens of ms to tens of s. */
@@ -48,6 +53,8 @@ const TTFB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 export class Metrics {
   readonly registry: Registry;
   private readonly unsubscribe: Array<() => void> = [];
+  /** Events waiting to be counted (see `on`). */
+  private readonly pending: Array<[(event: unknown) => void, unknown]> = [];
 
   constructor(sources: MetricSources) {
     const prom = require('prom-client') as typeof import('prom-client');
@@ -208,19 +215,43 @@ export class Metrics {
     });
   }
 
-  /** The Prometheus text exposition (format 0.0.4) and its content type. */
+  /** The Prometheus text exposition (format 0.0.4) and its content type; events not yet counted are counted first. */
   async scrape(): Promise<{ contentType: string; body: string }> {
+    this.flush();
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
   /** Stops listening to the event channels. */
   close(): void {
     for (const off of this.unsubscribe.splice(0)) off();
+    this.pending.length = 0;
   }
 
+  /**
+   * Counts an event later, in a batch: every FLUSH_MS, at MAX_PENDING events, and before each
+   * scrape. Events arrive on the route path, and prom-client's label lookup and bucket search cost
+   * microseconds each; queued, the answer no longer waits for them (bench section 8: route p50
+   * with metrics was 1.03–1.05× that without). A scrape always sees every event published before it.
+   */
   private on<T>(channel: import('node:diagnostics_channel').Channel, handler: (event: T) => void): void {
-    const listener = (message: unknown) => handler(message as T);
+    const listener = (message: unknown) => {
+      this.pending.push([handler as (event: unknown) => void, message]);
+      if (this.pending.length >= MAX_PENDING) this.flush();
+      else if (this.pending.length === 1) setTimeout(() => this.flush(), FLUSH_MS).unref();
+    };
     channel.subscribe(listener);
     this.unsubscribe.push(() => channel.unsubscribe(listener));
+  }
+
+  /** Applies the queued events to the metrics. */
+  private flush(): void {
+    const batch = this.pending.splice(0);
+    for (const [handler, event] of batch) {
+      try {
+        handler(event);
+      } catch {
+        // A metric that cannot count one event (a label prom-client refuses) must not stop the others or the daemon.
+      }
+    }
   }
 }

@@ -298,7 +298,10 @@ describe('without an endpoint', () => {
     expect(lines.some((l) => l.includes('tracing: exporting spans'))).toBe(false);
 
     // The same probe does see the SDK when an endpoint is set.
+    // (The SDK loads in the trace worker, which starts beside the daemon's thread: wait for it.)
     daemon = await startDaemon({ config: config(), env: { NODE_DEBUG: 'module', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } });
-    expect(daemon.lines.some((l) => /@opentelemetry[/\\]sdk-trace-base/.test(l))).toBe(true);
+    const sdkSeen = () => daemon!.lines.some((l) => /@opentelemetry[/\\]sdk-trace-base/.test(l));
+    for (let i = 0; i < 100 && !sdkSeen(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(sdkSeen()).toBe(true);
   });
 });
