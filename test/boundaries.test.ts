@@ -9,7 +9,7 @@ import { ROOT } from './helpers/daemon.js';
 const SRC = path.join(ROOT, 'src');
 const ALLOWED: Record<string, string[]> = {
   cli: ['daemon', 'gateway', 'routing', 'intent-model', 'memory', 'embedding', 'kernel', 'vctr', 'config', 'service', 'plugin'],
-  daemon: ['gateway', 'proxy', 'ledger', 'telemetry', 'routing', 'intent-model', 'kernel', 'embedding', 'config'],
+  daemon: ['gateway', 'proxy', 'ledger', 'telemetry', 'dashboard', 'routing', 'intent-model', 'kernel', 'embedding', 'config'],
   // The model API (docs/architecture.md): HTTP endpoints and protocol translation, upstream
   // providers with failover, the usage ledger, telemetry. Planned rooms: listed so they land in
   // place; a room without files has nothing to check yet.
@@ -17,6 +17,8 @@ const ALLOWED: Record<string, string[]> = {
   upstream: ['ledger', 'telemetry', 'config'],
   ledger: ['config'],
   telemetry: ['config'],
+  // The local web page (issue 21): reads the daemon through the sources it is handed.
+  dashboard: ['config'],
   gateway: ['routing', 'config'],
   service: ['config'],
   plugin: ['config'],

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   models: async () => (await import('./commands/models.js')).registerModels,
   usage: async () => (await import('./commands/usage.js')).registerUsage,
   keys: async () => (await import('./commands/keys.js')).registerKeys,
+  dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
   eval: async () => (await import('./commands/eval.js')).registerEval,
   dna: async () => (await import('./commands/dna.js')).registerDna,
   learning: async () => (await import('./commands/learn.js')).registerLearning,

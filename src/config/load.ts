@@ -29,6 +29,11 @@ export interface ConfigFlags {
 export interface LoadedConfig {
   config: Config;
   paths: ConfigPaths;
+  /**
+   * Where set values came from, by JSON path (`gateway.port`): `flag --port`, `env SMART_ROUTERD_PORT`
+   * or `file`; a path absent here has its default (issue 21's Settings view).
+   */
+  sources?: Record<string, string>;
 }
 
 /** Default state directory: ~/.openclaw/smart-router (Smart Router doc: config directory). */
@@ -75,13 +80,22 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (flags.bind !== undefined) overrides.push(['gateway.bind', flags.bind, '--bind']);
   if (flags.token !== undefined) overrides.push(['gateway.auth.token', flags.token, '--token']);
   if (flags.logLevel !== undefined) overrides.push(['logging.level', flags.logLevel, '--log-level']);
+  const sources: Record<string, string> = {};
+  for (const leaf of leafPaths(raw)) sources[leaf] = 'file';
+  for (const [key, , source] of overrides) sources[key] = source.startsWith('--') ? `flag ${source}` : `env ${source}`;
   const origin = new Map<string, string>();
   for (const [key, value, source] of overrides) {
     setPath(raw, key, value);
     origin.set(key, source);
   }
   const config = validateConfig(raw, configExists ? configPath : '(defaults)', origin);
-  return { config, paths: { stateDir, configPath, configExists } };
+  return { config, paths: { stateDir, configPath, configExists }, sources };
+}
+
+/** The JSON paths of an object's leaves (arrays are leaves): `{a: {b: 1}}` → `a.b`. */
+function leafPaths(value: unknown, prefix = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return prefix ? [prefix] : [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
 }
 
 /** Reads a config file as a JSON object. Throws SRD_ERR_CONFIG_UNREADABLE naming the file. */

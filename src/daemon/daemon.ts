@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { type ConfigFlags, isLoopback, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
+import { Dashboard } from '../dashboard/index.js';
 import { spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
 import { channels, type DecisionEvent, publish, type RouteContentEvent } from '../events.js';
@@ -13,7 +14,7 @@ import { createLogger } from './logger.js';
 import { lockStateDir } from './state-lock.js';
 import { DecisionStats } from './stats.js';
 import { VERSION } from './version.js';
-import { configView, healthSummary, statusView } from './views.js';
+import { configView, healthSummary, settingsView, statusView } from './views.js';
 
 /** Options of `startDaemon`. */
 export interface DaemonOptions {
@@ -59,6 +60,8 @@ export class Daemon {
   /** The usage ledger and virtual keys (issue 14), or null with `ledger.enabled: false`. */
   private readonly ledger: Ledger | null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  /** The local web page at `/` (issue 21). */
+  private readonly dashboard: Dashboard;
 
   private constructor(
     loaded: LoadedConfig,
@@ -82,7 +85,20 @@ export class Daemon {
       stateDir: loaded.paths.stateDir,
       ledger,
     });
+    this.dashboard = new Dashboard({
+      allowedOrigins: () => this.loaded.config.gateway.allowedOrigins,
+      onError: (err, path) => logger.error({ err, path }, 'dashboard request failed'),
+      sources: {
+        status: () => ({ version: VERSION, phase: this.phase, url: this.address ? this.url : null, startedAt: new Date(this.startedAt).toISOString() }),
+        spend: (range) => this.spendView(range),
+        providers: () => this.modelApi.cooldownStatus(),
+        learning: () => this.learningView(),
+        forget: (id) => this.forgetCorrection(id),
+        settings: () => settingsView(this.loaded),
+      },
+    });
     this.gateway = new GatewayServer({
+      pages: this.dashboard,
       modelApi: this.modelApi,
       ...(config.telemetry.metrics
         ? {
@@ -120,6 +136,7 @@ export class Daemon {
           reload: async () => ({ reloaded: await this.reload() }),
         },
         usage: { status: (params) => this.usageStatus(params) },
+        dashboard: { open: () => this.dashboardOpen() },
       }),
     });
   }
@@ -296,6 +313,70 @@ export class Daemon {
     };
   }
 
+  /** Forgets one learned correction (dashboard, `memory.forget`); resolves whether it existed. */
+  private async forgetCorrection(id: number): Promise<boolean> {
+    return this.requireSpace().requireMemory().forget(id);
+  }
+
+  /** `dashboard.open`: a one-time code for the dashboard and the URL that carries it in its fragment. */
+  private dashboardOpen(): Record<string, unknown> {
+    const { code, expiresAt } = this.dashboard.sessions.issueCode();
+    const http = this.url.replace(/^ws/, 'http');
+    return { url: `${http}/#code=${code}`, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** The dashboard's Spend view (issue 21): totals by model and tier, cost over time beside the all-flagship cost, key budgets. */
+  private spendView(range: '24h' | '7d' | '30d'): Record<string, unknown> | null {
+    const ledger = this.ledger;
+    if (!ledger) return null;
+    const now = Date.now();
+    const since = windowStart(range, now);
+    const bucketMs = range === '24h' ? 3_600_000 : 86_400_000;
+    return {
+      range,
+      since: new Date(since).toISOString(),
+      bucketMs,
+      byModel: ledger.report({ since }, 'model'),
+      byTier: ledger.report({ since }, 'tier'),
+      timeline: ledger.timeline({ since }, bucketMs, 'tier'),
+      keys: ledger.keys
+        .list()
+        .filter((k) => k.revokedAt === null)
+        .map((k) => ({
+          name: k.alias ?? k.preview,
+          spend: k.spend,
+          maxBudget: k.maxBudget,
+          budgetDuration: k.budgetDuration,
+          resetAt: k.budgetResetAt === null ? null : new Date(k.budgetResetAt).toISOString(),
+          models: k.models,
+          rpmLimit: k.rpmLimit,
+          tpmLimit: k.tpmLimit,
+        })),
+    };
+  }
+
+  /** The dashboard's Learning view: memory stats, decay settings, and the corrections (hashes, never texts), newest first. */
+  private learningView(): Record<string, unknown> | null {
+    const memory = this.space?.userMemory;
+    if (!memory) return null;
+    const decay = this.loaded.config.timeDecay;
+    const now = Date.now();
+    const patches = [...memory.patches()]
+      .reverse()
+      .slice(0, 1000)
+      .map((p) => ({
+        id: p.id,
+        tier: p.tier,
+        label: p.label,
+        origin: p.origin,
+        createdAt: new Date(p.timestamp).toISOString(),
+        ageDays: (now - p.timestamp) / 86_400_000,
+        weight: p.weight,
+        textHash: p.textHash,
+      }));
+    return { stats: memory.stats(), decay, patches };
+  }
+
   private requireSpace(): RoutingSpace {
     if (!this.space) throw new SrdError('SRD_ERR_NOT_READY', 'smart-routerd is starting; retry shortly');
     return this.space;
@@ -313,6 +394,7 @@ export class Daemon {
     if (this.phase === 'stopped' || this.phase === 'draining') return;
     this.phase = 'draining';
     this.logger.info({ reason }, 'stopping');
+    this.dashboard.close();
     await this.gateway.close({ drainMs: DRAIN_MS, reason });
     await this.modelApi.close();
     this.metrics?.close();

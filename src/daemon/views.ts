@@ -122,3 +122,22 @@ export function configView(loaded: LoadedConfig): Record<string, unknown> {
   const { config, paths } = loaded;
   return { path: paths.configPath, exists: paths.configExists, valid: true, config: redactConfig(config), loopback: isLoopback(config.gateway.bind) };
 }
+
+/**
+ * The Settings view of the dashboard (issue 21): every leaf of the config in force, secrets
+ * redacted, with where it came from: `flag --port`, `env SMART_ROUTERD_PORT`, `file`, or
+ * `default` (config/load.ts `sources`).
+ */
+export function settingsView(loaded: LoadedConfig): Record<string, unknown> {
+  const rows: Array<{ path: string; value: unknown; source: string }> = [];
+  const sources = loaded.sources ?? {};
+  const walk = (value: unknown, prefix: string) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, prefix ? `${prefix}.${k}` : k);
+      return;
+    }
+    rows.push({ path: prefix, value, source: sources[prefix] ?? 'default' });
+  };
+  walk(redactConfig(loaded.config), '');
+  return { path: loaded.paths.configPath, exists: loaded.paths.configExists, rows };
+}

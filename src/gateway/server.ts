@@ -37,6 +37,8 @@ export interface GatewayOptions {
   allowedOrigins?: readonly string[];
   /** The model API (proxy/) served on the same port, when the daemon has one. */
   modelApi?: ModelApiHandler;
+  /** The dashboard (dashboard/): `/`, its assets and `/dashboard/*`; it applies its own Origin and session rules. */
+  pages?: ModelApiHandler;
   /** Prometheus metrics served at `/metrics` (telemetry/), when the daemon has them. */
   metrics?: { scrape(): Promise<{ contentType: string; body: string }> };
   /** Whether the gateway is bound to loopback: then /metrics needs no token. */
@@ -214,6 +216,11 @@ export class GatewayServer {
       const path = targetPath(req.url);
       if (path === '/metrics' && this.opts.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
         this.serveMetrics(req, res);
+        return;
+      }
+      const pages = this.opts.pages;
+      if (path !== null && pages?.handles(path)) {
+        pages.handle(req, res, path);
         return;
       }
       const api = this.opts.modelApi;

@@ -120,6 +120,27 @@ export class Ledger {
     };
   }
 
+  /**
+   * Cost over time (issue 21's Spend view): per `bucketMs` bucket and group, the cost and what the
+   * same tokens would have cost at the flagship model (null without its price).
+   */
+  timeline(
+    filter: UsageFilter,
+    bucketMs: number,
+    by: UsageGroup,
+  ): Array<{ t: number; group: string | null; requests: number; costUsd: number; flagshipCostUsd: number | null }> {
+    const price = this.prices.of(this.flagshipModel);
+    return this.store.series(filter, bucketMs, by).map((r) => ({
+      t: r.t,
+      group: r.group,
+      requests: r.requests,
+      costUsd: r.costUsd,
+      flagshipCostUsd: price
+        ? costOf({ input: r.inputTokens, output: r.outputTokens, cacheRead: r.cacheReadTokens, cacheWrite: r.cacheWriteTokens }, price)
+        : null,
+    }));
+  }
+
   /** Deletes rows older than `retentionDays` (0: keeps all); returns how many. */
   prune(retentionDays: number): number {
     if (retentionDays <= 0) return 0;

@@ -140,6 +140,30 @@ export class SqliteLedgerStore implements LedgerStore {
     }));
   }
 
+  series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Array<UsageTotals & { t: number }> {
+    const { where, params } = whereOf(filter);
+    const column = by === 'key' ? 'key_name' : by;
+    const rows = this.db.all(
+      // CAST: a bound JS number may arrive as REAL, and then ts / bucket would not floor.
+      `SELECT CAST(ts / @bucket AS INTEGER) * @bucket AS t, ${column} AS grp, count(*) AS requests, sum(status >= 400) AS errors,
+         sum(input_tokens) AS input, sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read,
+         sum(cache_write_tokens) AS cache_write, sum(cost_usd) AS cost
+       FROM usage ${where} GROUP BY t, grp ORDER BY t, grp`,
+      { ...params, bucket: Math.max(1, Math.floor(bucketMs)) },
+    );
+    return rows.map((r) => ({
+      t: Number(r.t),
+      group: r.grp === null || r.grp === undefined ? null : String(r.grp),
+      requests: Number(r.requests ?? 0),
+      errors: Number(r.errors ?? 0),
+      inputTokens: Number(r.input ?? 0),
+      outputTokens: Number(r.output ?? 0),
+      cacheReadTokens: Number(r.cache_read ?? 0),
+      cacheWriteTokens: Number(r.cache_write ?? 0),
+      costUsd: Number(r.cost ?? 0),
+    }));
+  }
+
   prune(before: number): number {
     return this.db.run('DELETE FROM usage WHERE ts < @before', { before }).changes;
   }

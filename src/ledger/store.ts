@@ -99,6 +99,8 @@ export interface LedgerStore {
   rows(filter: UsageFilter & { limit: number; offset?: number }): UsageRow[];
   /** Sums over the rows, grouped by `by` (null: one group). */
   totals(filter: UsageFilter, by: UsageGroup | null): UsageTotals[];
+  /** Sums per time bucket (`bucketMs` wide, aligned to the epoch) and group, oldest first. */
+  series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Array<UsageTotals & { t: number }>;
   /** Deletes rows older than `before` (epoch ms); returns how many. */
   prune(before: number): number;
   insertKey(key: KeyRecord): void;

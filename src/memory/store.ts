@@ -339,6 +339,40 @@ export class MemoryStore {
     }
   }
 
+  /**
+   * Forgets one patch by id, durably (the dashboard's Delete, `memory.forget`): the snapshot is
+   * rewritten atomically with every other live patch (lastSeq = the last id handed out), then the
+   * journal restarts empty, exactly as clear() does for all of them; a restart at any point finds
+   * the patch either still there (before the snapshot's rename) or gone, never half. The patch
+   * leaves the search matrix at once. O(live patches) per call: an interactive action, not a hot
+   * path. Appends made meanwhile wait and land after it. Resolves false for an id that is not live.
+   * Rejects with SRD_ERR_MEMORY_IO or SRD_ERR_MEMORY_CLOSED.
+   */
+  async forget(id: number): Promise<boolean> {
+    if (this.closed) throw closedError();
+    if (!this.live.some((p) => p.id === id)) return false;
+    const run = this.serial(() =>
+      this.journal.exclusive(async () => {
+        await this.journal.flushInside();
+        const remaining = this.live.filter((p) => p.id !== id);
+        if (remaining.length === this.live.length) return false;
+        const lastSeq = this.nextSeq - 1;
+        await writeSnapshot(this.files.snapshot, this.options.space, remaining, lastSeq, this.now());
+        await this.journal.replaceWith(Buffer.alloc(0));
+        this.replaceLive(remaining, lastSeq);
+        this.log.info({ dir: this.options.dir, id }, 'user memory: forgot one correction');
+        return true;
+      }),
+    );
+    const barrier = run.catch(() => undefined);
+    this.barrier = barrier;
+    try {
+      return await run;
+    } finally {
+      if (this.barrier === barrier) this.barrier = null;
+    }
+  }
+
   /** Resolves once no append is queued and no compaction or clear is running or queued. */
   async settled(): Promise<void> {
     for (;;) {

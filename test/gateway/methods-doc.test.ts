@@ -14,6 +14,7 @@ const handlers: MethodHandlers = {
   route: { route: unused, stats: unused },
   learning: { feedback: unused, stats: unused, exportRecords: unused, clear: unused, reload: unused },
   usage: { status: unused },
+  dashboard: { open: unused },
 };
 
 function documentedScopes(): Map<string, string> {

@@ -1,3 +1,4 @@
+import { type DashboardHandlers, dashboardMethods } from './dashboard.js';
 import { type LearningHandlers, learningMethods } from './learning.js';
 import { type OpenclawHandlers, openclawMethods } from './openclaw.js';
 import { type RouteHandlers, routeMethods } from './route.js';
@@ -10,6 +11,7 @@ export interface MethodHandlers {
   route: RouteHandlers;
   learning: LearningHandlers;
   usage: UsageHandlers;
+  dashboard: DashboardHandlers;
 }
 
 /**
@@ -18,5 +20,11 @@ export interface MethodHandlers {
  * test/gateway/methods-doc.test.ts holds docs/protocol.md's method table against it.
  */
 export function methodTable(h: MethodHandlers): MethodTable {
-  return { ...openclawMethods(h.openclaw), ...routeMethods(h.route), ...learningMethods(h.learning), ...usageMethods(h.usage) };
+  return {
+    ...openclawMethods(h.openclaw),
+    ...routeMethods(h.route),
+    ...learningMethods(h.learning),
+    ...usageMethods(h.usage),
+    ...dashboardMethods(h.dashboard),
+  };
 }
