@@ -339,6 +339,7 @@ export class Daemon {
       byModel: ledger.report({ since }, 'model'),
       byTier: ledger.report({ since }, 'tier'),
       timeline: ledger.timeline({ since }, bucketMs, 'tier'),
+      modelTimeline: ledger.timeline({ since }, bucketMs, 'model'),
       keys: ledger.keys
         .list()
         .filter((k) => k.revokedAt === null)

@@ -127,6 +127,10 @@ describe.skipIf(SKIP)('the dashboard in headless Chromium', () => {
     await expect(page.getByText('saved by routing').locator('..').textContent()).resolves.toMatch(/\$0\.\d{4} \(\d+\.\d%\)/);
     await expect(page.locator('table:not(.u-legend)').first().textContent()).resolves.toContain(OPUS);
     await shot('spend');
+    // The same chart split by model.
+    await page.getByRole('button', { name: 'by model' }).click();
+    await expect.poll(async () => (await page.locator('.u-legend').first().textContent()) ?? '').toContain(OPUS);
+    await page.getByRole('button', { name: 'by tier' }).click();
   });
 
   it('Providers: a cooling upstream shows its class, reason and time left', async () => {

@@ -15,6 +15,9 @@ type View = (typeof VIEWS)[number];
 /** A weight to 2 decimals (chart axis). */
 const fixed2 = (v: number) => v.toFixed(2);
 
+/** Colours of per-model lines, in turn. */
+const MODEL_COLOURS = ['#2f7ed8', '#d9534f', '#3c9d5d', '#e69f00', '#8e6bbf', '#56b4e9', '#cc79a7', '#7f7f7f'];
+
 /** Series colours (fixed, readable on light and dark backgrounds). */
 const COLOURS = { routed: '#2f7ed8', flagship: '#d9534f', lightweight: '#3c9d5d', counterfactual: '#8e6bbf' };
 
@@ -229,6 +232,7 @@ interface SpendView {
   byModel: Report;
   byTier: Report;
   timeline: Array<{ t: number; group: string | null; requests: number; costUsd: number; flagshipCostUsd: number | null }>;
+  modelTimeline: Array<{ t: number; group: string | null; requests: number; costUsd: number; flagshipCostUsd: number | null }>;
   keys: Array<{ name: string; spend: number; maxBudget: number | null; budgetDuration: string | null; resetAt: string | null; models: string[] }>;
 }
 
@@ -250,6 +254,7 @@ function useLoad<T>(path: string, deps: unknown[] = []): { data: T | null; error
 
 function Spend() {
   const [range, setRange] = useState<'24h' | '7d' | '30d'>('24h');
+  const [split, setSplit] = useState<'tier' | 'model'>('tier');
   const { data, error } = useLoad<SpendView>(`/dashboard/api/spend?range=${range}`);
   const chart = useMemo(() => {
     if (!data) return null;
@@ -267,11 +272,19 @@ function Spend() {
       lines: [
         { label: 'routed cost', stroke: COLOURS.routed, values: buckets.map((t) => at(t, (p) => p.costUsd)) },
         { label: 'all to the flagship', stroke: COLOURS.counterfactual, dash: [6, 4], values: buckets.map((t) => at(t, (p) => p.flagshipCostUsd)) },
-        { label: 'flagship tier', stroke: COLOURS.flagship, values: buckets.map((t) => at(t, (p) => p.costUsd, 'flagship')) },
-        { label: 'lightweight tier', stroke: COLOURS.lightweight, values: buckets.map((t) => at(t, (p) => p.costUsd, 'lightweight')) },
+        ...(split === 'tier'
+          ? [
+              { label: 'flagship tier', stroke: COLOURS.flagship, values: buckets.map((t) => at(t, (p) => p.costUsd, 'flagship')) },
+              { label: 'lightweight tier', stroke: COLOURS.lightweight, values: buckets.map((t) => at(t, (p) => p.costUsd, 'lightweight')) },
+            ]
+          : [...new Set(data.modelTimeline.map((p) => p.group ?? '(none)'))].map((model, i) => ({
+              label: model,
+              stroke: MODEL_COLOURS[i % MODEL_COLOURS.length]!,
+              values: buckets.map((t) => data.modelTimeline.filter((p) => p.t === t && (p.group ?? '(none)') === model).reduce((s, p) => s + p.costUsd, 0)),
+            }))),
       ],
     };
-  }, [data]);
+  }, [data, split]);
   return (
     <section aria-labelledby="spend-h">
       <h2 id="spend-h">Spend</h2>
@@ -279,6 +292,13 @@ function Spend() {
         {(['24h', '7d', '30d'] as const).map((r) => (
           <button type="button" key={r} aria-pressed={range === r} onClick={() => setRange(r)}>
             {r}
+          </button>
+        ))}
+      </div>
+      <div class="filters" role="group" aria-label="Split the cost by">
+        {(['tier', 'model'] as const).map((v) => (
+          <button type="button" key={v} aria-pressed={split === v} onClick={() => setSplit(v)}>
+            by {v}
           </button>
         ))}
       </div>
