@@ -101,6 +101,14 @@ export const VectorStoreSchema = z
     enableCompaction: z.boolean().default(true),
     /** Patches after which the journal is folded into a snapshot (Smart Router doc: 1500). */
     compactionThreshold: z.number().int().min(10).default(1500),
+    /**
+     * Cosine at or above which compaction merges two same-tier corrections. Separate from, and far
+     * above, patchSimilarityThreshold (the decision threshold): merging at the decision threshold
+     * blended distinct texts into centroids, and a correction's own text could then route the
+     * other way (issue 16). At 0.95 only near-duplicates merge, and each member's cosine with the
+     * merged vector stays ≥ ~0.987.
+     */
+    mergeThreshold: z.number().min(0).max(1).default(0.95),
   })
   .strict();
 

@@ -8,9 +8,13 @@ import { freezePatch, type Patch } from './patch.js';
  *
  * The rules, in order:
  *
+ * 0. The latest correction of a text wins: a patch whose text (textHash) was corrected again later,
+ *    to either tier, is dropped (counted in `dropped`), so a text taught both ways routes the way
+ *    it was taught last (issue 16).
  * 1. Merge near-duplicates. Patches are visited in id order. A patch appended since the last
  *    snapshot joins the same-tier cluster whose current vector is most similar to it if that
- *    cosine is ≥ mergeThreshold, else it starts a cluster. Rows of the snapshot start one
+ *    cosine is ≥ mergeThreshold (config vectorStore.mergeThreshold, 0.95: far above the decision
+ *    threshold, so a member's own text still finds the merged vector), else it starts a cluster. Rows of the snapshot start one
  *    cluster each without being compared with one another: they were merged when it was written,
  *    so a compaction costs O(new × live × dims), not O(live² × dims). Different tiers never merge.
  *    A cluster of two or more becomes one patch:
@@ -35,7 +39,7 @@ import { freezePatch, type Patch } from './patch.js';
 /** Inputs of planCompaction besides the patches. */
 export interface CompactionSettings {
   decay: DecaySettings;
-  /** Cosine at or above which two same-tier patches merge (config patchSimilarityThreshold). */
+  /** Cosine at or above which two same-tier patches merge (config vectorStore.mergeThreshold). */
   mergeThreshold: number;
   /** Most patches a compaction may leave (the store uses floor(0.75 × compactionThreshold)). */
   target: number;
@@ -161,11 +165,19 @@ const SLICE_MS = 5;
  * returns true, the plan is abandoned and null returned. Never throws for valid patches.
  */
 export async function planCompaction(
-  input: readonly Patch[],
+  all: readonly Patch[],
   settings: CompactionSettings,
   cancelled: () => boolean = () => false,
 ): Promise<CompactionPlan | null> {
   const { decay, mergeThreshold, foldedSeq, now } = settings;
+  // Rule 0: only the newest patch of each text survives.
+  const newestOf = new Map<string, Patch>();
+  for (const p of all) {
+    const seen = newestOf.get(p.textHash);
+    if (!seen || isNewer(p, seen)) newestOf.set(p.textHash, p);
+  }
+  const input = all.filter((p) => newestOf.get(p.textHash) === p);
+  const superseded = all.length - input.length;
   const clusters: Record<Tier, Cluster[]> = { flagship: [], lightweight: [] };
   let sliceStart = performance.now();
   for (let k = 0; k < input.length; k++) {
@@ -196,7 +208,7 @@ export async function planCompaction(
   }
 
   const out: Patch[] = [];
-  let dropped = 0;
+  let dropped = superseded;
   let evictable: { p: Patch; w: number }[] = [];
   for (const tier of ['flagship', 'lightweight'] as const) {
     const byNewest = clusters[tier].map(clusterPatch).sort((a, b) => (isNewer(a, b) ? -1 : isNewer(b, a) ? 1 : 0));

@@ -212,7 +212,7 @@ async function openMemory(options: RoutingSpaceOptions, space: EmbeddingSpace): 
       timeDecay: config.timeDecay,
       compactionThreshold: config.vectorStore.compactionThreshold,
       enableCompaction: config.vectorStore.enableCompaction,
-      mergeThreshold: config.patchSimilarityThreshold,
+      mergeThreshold: config.vectorStore.mergeThreshold,
       logger,
     });
   } catch (err) {

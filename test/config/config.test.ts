@@ -32,7 +32,7 @@ describe('configuration', () => {
     expect(config).toMatchObject({ enabled: true, patchSimilarityThreshold: 0.55, softPartitionThreshold: 0.1 });
     expect(config.timeDecay).toEqual({ gamma: 0.95, halfLifeDays: 30, deathThreshold: 0.1, minRetention: 3 });
     expect(config.embedding).toEqual({ timeoutMs: 1500, maxRetries: 2, retryDelayMs: 500 });
-    expect(config.vectorStore).toEqual({ vectorDim: 1024, enableCompaction: true, compactionThreshold: 1500 });
+    expect(config.vectorStore).toEqual({ vectorDim: 1024, enableCompaction: true, compactionThreshold: 1500, mergeThreshold: 0.95 });
     expect(config.prefix.flagship).toEqual(['旗舰:', 'Force:', 'F:']);
     expect(config.memorySearch.provider).toBe('local');
   });

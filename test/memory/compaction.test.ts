@@ -6,8 +6,10 @@ import { add, axis, Clock, cosine, DAY, journalPath, mixedEvent, near, padded, p
 let dir: string;
 const openStore = storeFixture((d) => (dir = d));
 
+let texts = 0;
+/** An event with a text of its own (the same text corrected again would supersede the older patch: compaction rule 0). */
 function event(vector: Float32Array, extra: Partial<NewPatch> = {}): NewPatch {
-  return { vector, tier: 'flagship', label: null, text: 'x', origin: 'feedback', ...extra };
+  return { vector, tier: 'flagship', label: null, text: `text ${texts++}`, origin: 'feedback', ...extra };
 }
 
 const FAST_DECAY = { gamma: 0.5, halfLifeDays: 1, deathThreshold: 0.1, minRetention: 2 };
