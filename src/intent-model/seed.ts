@@ -9,6 +9,8 @@ export interface LabelledText {
   text: string;
   label: Intent;
   lang: string;
+  /** Where the item comes from (a dataset name), when the line says (`source`). */
+  source?: string;
 }
 
 /**
@@ -30,7 +32,9 @@ export function parseLabelledJsonl(content: string, file: string, code: 'SRD_ERR
     if (typeof r?.text !== 'string' || r.text.trim() === '') throw new SrdError(code, `${where}: "text" must be a non-empty string`);
     if (!isIntent(r.label))
       throw new SrdError(code, `${where}: "label" must be one of CHAT, FACT, TRANS, CODE, REASON, WRITE (got ${JSON.stringify(r.label)})`);
-    out.push({ text: r.text, label: r.label, lang: typeof r.lang === 'string' ? r.lang : 'unknown' });
+    const item: LabelledText = { text: r.text, label: r.label, lang: typeof r.lang === 'string' ? r.lang : 'unknown' };
+    if (typeof r.source === 'string') item.source = r.source;
+    out.push(item);
   });
   return out;
 }

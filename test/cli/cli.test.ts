@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -124,6 +124,33 @@ describe('smart-routerd CLI', () => {
       expect(report).toHaveProperty(key);
     expect(Object.keys(report.byLang).sort()).toEqual(['en', 'zh']);
     expect(report.confusion.CODE).toBeDefined();
+  });
+
+  it('eval --items writes one line per item with hashes, never the text', async () => {
+    const file = path.join(scratch, 'items.jsonl');
+    const out = path.join(scratch, 'items.out.jsonl');
+    writeFileSync(
+      file,
+      [
+        { text: 'Write a Rust function that reverses a linked list', label: 'CODE', lang: 'en', source: 'handwritten' },
+        { text: 'good night, talk tomorrow', label: 'CHAT', lang: 'en' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const { code, stderr } = await cli(['eval', '--json', '--items', out, file]);
+    expect(code, stderr).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).not.toContain('linked list');
+    const items = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(items).toHaveLength(2);
+    expect(items[0]).toMatchObject({ lang: 'en', source: 'handwritten', label: 'CODE', tier: 'flagship', predictedTier: 'flagship', correctTier: true });
+    expect(items[0].textHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(items[1]).toMatchObject({ source: null, label: 'CHAT', tier: 'lightweight' });
+    for (const key of ['predictedLabel', 'confidence', 'decidedBy']) expect(items[1]).toHaveProperty(key);
   });
 
   it('eval names the file and line of a bad record', async () => {

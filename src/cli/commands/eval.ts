@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../daemon/index.js';
 import { createEmbedder } from '../../embedding/index.js';
 import { type EvalReport, type EvalSample, evalReport, loadOrBuildDna, parseLabelledJsonl } from '../../intent-model/index.js';
+import { INTENT_TIER } from '../../intents.js';
 import { KernelPool } from '../../kernel/index.js';
 import { dnaScanner, INTENTS, Router } from '../../routing/index.js';
 
@@ -17,7 +19,8 @@ export function registerEval(program: Command): void {
       '--json',
       'print the report as JSON (keys n, labelAccuracy, tierAccuracy, flagshipRecall, flagshipPrecision, expectedCalibrationError, byLang, confusion, worst, latencyMs)',
     )
-    .action(async (file: string, opts: { json?: boolean }, cmd: Command) => {
+    .option('--items <out.jsonl>', 'also write one JSON line per item: textHash, lang, source, label and tier (true and predicted), confidence, decidedBy')
+    .action(async (file: string, opts: { json?: boolean; items?: string }, cmd: Command) => {
       const { config, paths } = loadConfig(cmd.optsWithGlobals());
       const records = parseLabelledJsonl(readFileSync(file, 'utf8'), file, 'SRD_ERR_EVAL_INPUT');
       const logger = createLogger('warn');
@@ -46,6 +49,25 @@ export function registerEval(program: Command): void {
             latencyMs: d.latencyMs,
             scores: d.scores,
           });
+        }
+        if (opts.items) {
+          // One line per item, for studying errors (issue 16); the text itself is not written, only its SHA-256.
+          const lines = samples.map((s, i) =>
+            JSON.stringify({
+              textHash: createHash('sha256').update(s.text.normalize('NFKC'), 'utf8').digest('hex'),
+              lang: s.lang,
+              source: records[i]!.source ?? null,
+              label: s.label,
+              tier: INTENT_TIER[s.label],
+              predictedLabel: s.predictedIntent,
+              predictedTier: s.predictedTier,
+              confidence: s.confidence,
+              decidedBy: s.source,
+              correctTier: INTENT_TIER[s.label] === s.predictedTier,
+            }),
+          );
+          writeFileSync(opts.items, `${lines.join('\n')}\n`);
+          process.stderr.write(`smart-routerd eval: ${lines.length} items written to ${opts.items}\n`);
         }
         const report = evalReport(samples);
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(file, report));
