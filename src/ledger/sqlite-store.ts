@@ -91,20 +91,24 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   append(row: UsageRow): void {
-    this.db.transaction(() => {
+    const charged = row.keyHash !== null && row.costUsd > 0;
+    // One statement commits by itself; a row that charges a key commits with its spend, together.
+    const write = () => {
       this.db.run(
         `INSERT INTO usage VALUES (@id, @ts, @keyHash, @keyName, @session, @endpoint, @requestedModel, @model, @provider, @tier,
            @intent, @decisionId, @source, @inputTokens, @outputTokens, @cacheReadTokens, @cacheWriteTokens, @usageReported,
            @costUsd, @latencyMs, @ttfbMs, @status, @attempts)`,
         { ...row, usageReported: row.usageReported ? 1 : 0 } as unknown as SqlParams,
       );
-      if (row.keyHash !== null && row.costUsd > 0) {
+      if (charged) {
         this.db.run('UPDATE keys SET spend = spend + @cost, total_spend = total_spend + @cost WHERE hash = @hash', {
           cost: row.costUsd,
           hash: row.keyHash,
         });
       }
-    });
+    };
+    if (charged) this.db.transaction(write);
+    else write();
   }
 
   rows(filter: UsageFilter & { limit: number; offset?: number }): UsageRow[] {

@@ -93,14 +93,15 @@ export function openSqlite(file: string): SqliteDb {
     all: (sql, params) => (params ? prepare(sql).all(params) : prepare(sql).all()) as SqlRow[],
     transaction: (fn) => {
       if (depth > 0) return fn();
-      raw.exec('BEGIN IMMEDIATE');
+      // Prepared once (exec would compile the statement on every call: this is on the answer's path).
+      prepare('BEGIN IMMEDIATE').run();
       depth++;
       try {
         const out = fn();
-        raw.exec('COMMIT');
+        prepare('COMMIT').run();
         return out;
       } catch (err) {
-        raw.exec('ROLLBACK');
+        prepare('ROLLBACK').run();
         throw err;
       } finally {
         depth--;
