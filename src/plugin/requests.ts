@@ -36,8 +36,15 @@ export class PendingRequests {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
         () => {
-          this.pending.delete(id);
-          reject(new RequestFailure('timeout', `no answer to ${method} within ${timeoutMs} ms`));
+          // One more event-loop turn first: when OpenClaw's thread was busy past the budget (its first
+          // agent turn loads modules for hundreds of ms), the timer phase runs before the poll phase
+          // that would deliver an answer already waiting in the socket. setImmediate runs after that
+          // poll, so an answer that arrived in time wins; a truly missing one fails a turn later.
+          setImmediate(() => {
+            if (!this.pending.has(id)) return;
+            this.pending.delete(id);
+            reject(new RequestFailure('timeout', `no answer to ${method} within ${timeoutMs} ms`));
+          });
         },
         Math.max(0, timeoutMs),
       );
