@@ -104,6 +104,27 @@ export interface ProxyRequestEvent {
   start: ProxyStartEvent;
 }
 
+/**
+ * A finished model-API request as the `router.usage` stream carries it (WebSocket subscribers, the
+ * dashboard's Live view): never text or keys. Null for a request refused before it named a model.
+ */
+export function usageFrame(e: ProxyRequestEvent): Record<string, unknown> | null {
+  const s = e.start;
+  if (s.requestModel === null) return null;
+  return {
+    ts: Date.now(),
+    requestId: s.requestId ?? null,
+    decisionId: s.decision?.decisionId ?? null,
+    requestModel: s.requestModel,
+    model: s.responseModel,
+    tier: s.decision?.tier ?? null,
+    intent: s.decision?.intent ?? null,
+    status: e.status,
+    attempts: e.attempts,
+    usage: s.usage ?? null,
+  };
+}
+
 /** A correction became durable in user memory. */
 export interface LearnedEvent {
   tier: 'flagship' | 'lightweight';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { originAllowed } from '../config/index.js';
-import { channels, type DecisionEvent, type ProxyRequestEvent } from '../events.js';
+import { channels, type DecisionEvent, type ProxyRequestEvent, usageFrame } from '../events.js';
 import { DashboardSessions } from './sessions.js';
 
 /** What the dashboard reads from (and asks of) the daemon; every call may throw (answered 500/503). */
@@ -75,20 +75,8 @@ export class Dashboard {
   private readonly live = new Set<ServerResponse>();
   private readonly onDecision = (e: unknown) => this.broadcast('decision', e);
   private readonly onProxied = (e: unknown) => {
-    const r = e as ProxyRequestEvent;
-    const s = r.start;
-    if (s.requestModel === null) return;
-    this.broadcast('usage', {
-      ts: Date.now(),
-      requestId: s.requestId ?? null,
-      decisionId: s.decision?.decisionId ?? null,
-      requestModel: s.requestModel,
-      model: s.responseModel,
-      tier: s.decision?.tier ?? null,
-      status: r.status,
-      attempts: r.attempts,
-      usage: s.usage ?? null,
-    });
+    const frame = usageFrame(e as ProxyRequestEvent);
+    if (frame) this.broadcast('usage', frame);
   };
   private heartbeat: NodeJS.Timeout | null = null;
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { originAllowed } from '../config/index.js';
 import { isSrdError } from '../errors.js';
-import { channels, type GatewayRequestEvent, type ProxyRequestEvent, publish } from '../events.js';
+import { channels, type GatewayRequestEvent, type ProxyRequestEvent, publish, usageFrame } from '../events.js';
 import {
   CloseCodes,
   type EventFrame,
@@ -104,21 +104,8 @@ export class GatewayServer {
   private readonly onDecision = (event: unknown) => this.broadcastTo('router.decision', event);
   /** Forwards each finished model-API request (tokens, cost) to the sockets that subscribed to `router.usage`. */
   private readonly onProxied = (event: unknown) => {
-    const e = event as ProxyRequestEvent;
-    const s = e.start;
-    if (s.requestModel === null) return; // refused before a model was named
-    this.broadcastTo('router.usage', {
-      ts: Date.now(),
-      requestId: s.requestId ?? null,
-      decisionId: s.decision?.decisionId ?? null,
-      requestModel: s.requestModel,
-      model: s.responseModel,
-      tier: s.decision?.tier ?? null,
-      intent: s.decision?.intent ?? null,
-      status: e.status,
-      attempts: e.attempts,
-      usage: s.usage ?? null,
-    });
+    const frame = usageFrame(event as ProxyRequestEvent);
+    if (frame) this.broadcastTo('router.usage', frame);
   };
   private readonly throttle = new AuthThrottle();
 

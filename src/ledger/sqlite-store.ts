@@ -132,16 +132,7 @@ export class SqliteLedgerStore implements LedgerStore {
        FROM usage ${where} ${by === null ? '' : 'GROUP BY grp ORDER BY cost DESC, requests DESC'}`,
       params,
     );
-    return rows.map((r) => ({
-      group: r.grp === null || r.grp === undefined ? null : String(r.grp),
-      requests: Number(r.requests ?? 0),
-      errors: Number(r.errors ?? 0),
-      inputTokens: Number(r.input ?? 0),
-      outputTokens: Number(r.output ?? 0),
-      cacheReadTokens: Number(r.cache_read ?? 0),
-      cacheWriteTokens: Number(r.cache_write ?? 0),
-      costUsd: Number(r.cost ?? 0),
-    }));
+    return rows.map(totalsRow);
   }
 
   series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Array<UsageTotals & { t: number }> {
@@ -155,17 +146,7 @@ export class SqliteLedgerStore implements LedgerStore {
        FROM usage ${where} GROUP BY t, grp ORDER BY t, grp`,
       { ...params, bucket: Math.max(1, Math.floor(bucketMs)) },
     );
-    return rows.map((r) => ({
-      t: Number(r.t),
-      group: r.grp === null || r.grp === undefined ? null : String(r.grp),
-      requests: Number(r.requests ?? 0),
-      errors: Number(r.errors ?? 0),
-      inputTokens: Number(r.input ?? 0),
-      outputTokens: Number(r.output ?? 0),
-      cacheReadTokens: Number(r.cache_read ?? 0),
-      cacheWriteTokens: Number(r.cache_write ?? 0),
-      costUsd: Number(r.cost ?? 0),
-    }));
+    return rows.map((r) => ({ t: Number(r.t), ...totalsRow(r) }));
   }
 
   prune(before: number): number {
@@ -259,6 +240,20 @@ function whereOf(f: UsageFilter): { where: string; params: SqlParams } {
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** A sums row (`grp`, `requests`, `errors`, `input`, `output`, `cache_read`, `cache_write`, `cost`) as UsageTotals. */
+function totalsRow(r: SqlRow): UsageTotals {
+  return {
+    group: str(r.grp),
+    requests: Number(r.requests ?? 0),
+    errors: Number(r.errors ?? 0),
+    inputTokens: Number(r.input ?? 0),
+    outputTokens: Number(r.output ?? 0),
+    cacheReadTokens: Number(r.cache_read ?? 0),
+    cacheWriteTokens: Number(r.cache_write ?? 0),
+    costUsd: Number(r.cost ?? 0),
+  };
+}
 
 function usageRow(r: SqlRow): UsageRow {
   return {

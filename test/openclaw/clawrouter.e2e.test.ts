@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
-import { type FakeLlm, replyText, startFakeAnthropic, startFakeOpenAI, type WireBody } from '../helpers/fake-llm.js';
+import { type FakeLlm, replyText, startFakeAnthropic, startFakeOpenAI } from '../helpers/fake-llm.js';
 import {
   explain,
   freePort,
@@ -28,10 +28,10 @@ import {
   runOpenclaw,
   startGateway,
   stdoutJson,
+  userWords,
 } from '../plugin/openclaw-harness.js';
 
 const GATEWAY_TOKEN = 'openclaw-gateway-token-0123456789';
-const INTERNAL_CONTEXT = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
 const ROUTED = 'clawrouter/smart-routerd/auto';
 
 let bin: { node: string; openclaw: string };
@@ -42,21 +42,6 @@ let key: string;
 let home: string;
 let env: Record<string, string>;
 let gateway: GatewayProcess | undefined;
-
-/** The user's words of an OpenClaw turn: the newest user text without its timestamp header, Runtime line and internal context. */
-function userWords(body: WireBody): string {
-  for (const m of [...(body.messages ?? [])].reverse()) {
-    if (m.role !== 'user') continue;
-    const parts = typeof m.content === 'string' ? [m.content] : (m.content ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '');
-    const words = parts.filter((t) => !t.startsWith(INTERNAL_CONTEXT) && t.trim().length > 0);
-    if (words.length === 0) continue;
-    return words
-      .join('\n')
-      .replace(/^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2}[^\]\n]*\] /, '')
-      .replace(/\n\nRuntime: agent=[^\n]*$/, '');
-  }
-  return '';
-}
 
 beforeAll(async () => {
   bin = loadOpenclawPaths();

@@ -50,6 +50,7 @@ import {
   runOpenclaw,
   startGateway,
   stdoutJson,
+  userWords,
 } from '../plugin/openclaw-harness.js';
 
 /** Plano's OpenClaw demo: the five messages and where its table sends them. */
@@ -69,7 +70,6 @@ const ROUTE: Record<Upstream, { model: string; ref: string; tier: string; intent
   claude: { model: 'claude-opus-4-5', ref: 'anthropic/claude-opus-4-5', tier: 'flagship', intents: ['CODE', 'REASON'] },
 };
 const GATEWAY_TOKEN = 'openclaw-gateway-token-0123456789';
-const INTERNAL_CONTEXT = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
 
 let bin: { node: string; openclaw: string };
 let fakes: Record<Upstream, FakeLlm>;
@@ -145,28 +145,6 @@ function agentTurn(side: OpenclawSide, text: string, sessionKey: string): Promis
 interface AgentJson {
   status?: string;
   result?: { payloads?: Array<{ text?: string | null }> };
-}
-
-/**
- * The user's words in a request body (OpenAI or Anthropic): the newest user message's text parts
- * without OpenClaw's runtime-context carrier (a part or message starting `<<<BEGIN_OPENCLAW_INTERNAL_
- * CONTEXT>>>`), then without OpenClaw's timestamp header `[Sat 2026-12-05 03:10 UTC] ` and the
- * `\n\nRuntime: agent=…` line it appends on openai-completions. '' when there are none.
- */
-function userWords(body: WireBody): string {
-  const messages = body.messages ?? [];
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i]!;
-    if (m.role !== 'user') continue;
-    const parts = typeof m.content === 'string' ? [m.content] : (m.content ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '');
-    const words = parts.filter((t) => !t.startsWith(INTERNAL_CONTEXT) && t.trim().length > 0);
-    if (words.length === 0) continue;
-    return words
-      .join('\n')
-      .replace(/^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2}[^\]\n]*\] /, '')
-      .replace(/\n\nRuntime: agent=[^\n]*$/, '');
-  }
-  return '';
 }
 
 /** The newest user message's full text, OpenClaw's additions included (what the router reads today). */

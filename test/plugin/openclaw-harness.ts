@@ -8,6 +8,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/daemon.js';
+import type { WireBody } from '../helpers/fake-llm.js';
 
 /** paths.json written by scripts/openclaw-e2e-setup.mjs. */
 export const PATHS_FILE = path.join(ROOT, '.cache', 'openclaw-e2e', 'paths.json');
@@ -283,4 +284,29 @@ export function percentiles(samples: number[]): { n: number; p50: number; p99: n
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
   return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] ?? NaN };
+}
+
+/** How OpenClaw opens its runtime-context carrier, the last user message of every request. */
+export const INTERNAL_CONTEXT = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
+
+/**
+ * The user's words in a request body (OpenAI or Anthropic): the newest user message's text parts
+ * without OpenClaw's runtime-context carrier (a part or message starting `<<<BEGIN_OPENCLAW_INTERNAL_
+ * CONTEXT>>>`), then without OpenClaw's timestamp header `[Sat 2026-12-05 03:10 UTC] ` and the
+ * `\n\nRuntime: agent=…` line it appends on openai-completions. '' when there are none.
+ */
+export function userWords(body: WireBody): string {
+  const messages = body.messages ?? [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'user') continue;
+    const parts = typeof m.content === 'string' ? [m.content] : (m.content ?? []).filter((p) => p.type === 'text').map((p) => p.text ?? '');
+    const words = parts.filter((t) => !t.startsWith(INTERNAL_CONTEXT) && t.trim().length > 0);
+    if (words.length === 0) continue;
+    return words
+      .join('\n')
+      .replace(/^\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d{2}-\d{2}[^\]\n]*\] /, '')
+      .replace(/\n\nRuntime: agent=[^\n]*$/, '');
+  }
+  return '';
 }
