@@ -49,6 +49,10 @@ export const ErrorTable = {
   },
   SRD_ERR_STATE_LOCKED: { wire: 'UNAVAILABLE', description: 'Another running smart-routerd owns the state directory.' },
   SRD_ERR_LEDGER: { wire: 'UNAVAILABLE', description: 'The usage ledger database cannot be opened (e.g. written by a newer smart-routerd).' },
+  SRD_ERR_STORE_DOWN: {
+    wire: 'UNAVAILABLE',
+    description: "The cluster's PostgreSQL cannot be reached: learning and budgeted requests are refused (cluster.onStoreDown: fail).",
+  },
   SRD_ERR_NOT_READY: { wire: 'UNAVAILABLE', description: 'The daemon is starting, reloading or draining.' },
   SRD_ERR_GATEWAY_CONNECT: { wire: 'UNAVAILABLE', description: 'The CLI could not connect to or authenticate with the daemon.' },
   SRD_ERR_GATEWAY_REQUEST: { wire: 'INVALID_REQUEST', description: 'The daemon answered a CLI request with an error.' },

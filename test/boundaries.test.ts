@@ -9,7 +9,9 @@ import { ROOT } from './helpers/daemon.js';
 const SRC = path.join(ROOT, 'src');
 const ALLOWED: Record<string, string[]> = {
   cli: ['daemon', 'gateway', 'routing', 'intent-model', 'memory', 'embedding', 'kernel', 'vctr', 'config', 'service', 'plugin'],
-  daemon: ['gateway', 'proxy', 'ledger', 'telemetry', 'dashboard', 'routing', 'intent-model', 'kernel', 'embedding', 'config'],
+  daemon: ['gateway', 'proxy', 'cluster', 'ledger', 'telemetry', 'dashboard', 'routing', 'intent-model', 'kernel', 'embedding', 'config'],
+  // The team gateway (issue 20): PostgreSQL and Redis behind the ledger's, memory's and upstream's interfaces.
+  cluster: ['ledger', 'memory', 'upstream', 'embedding', 'config'],
   // The model API (docs/architecture.md): HTTP endpoints and protocol translation, upstream
   // providers with failover, the usage ledger, telemetry. Planned rooms: listed so they land in
   // place; a room without files has nothing to check yet.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClusterSchema } from './cluster-schema.js';
 import { LedgerSchema } from './ledger-schema.js';
 import { AuthSchema, ModelsSchema, ProxySchema, RoutingSchema } from './models-schema.js';
 import { DEFAULT_MODELS, KEY_REQUIRED, PROVIDERS } from './providers.js';
@@ -222,6 +223,8 @@ export const ConfigSchema = z
     telemetry: TelemetrySchema.prefault({}),
     /** The usage ledger (tokens, cost, budgets of proxied requests). */
     ledger: LedgerSchema.prefault({}),
+    /** Team gateway: PostgreSQL and Redis shared by several instances (off unless a URL is set). */
+    cluster: ClusterSchema.prefault({}),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Cluster } from '../cluster/index.js';
 import { type ConfigFlags, isLoopback, type LoadedConfig, loadConfig, resolveToken } from '../config/index.js';
 import { Dashboard } from '../dashboard/index.js';
 import { spaceId } from '../embedding/index.js';
@@ -8,7 +9,7 @@ import { GatewayServer, methodTable, type Phase, type RouteFeedbackParams, type 
 import { KernelPool } from '../kernel/index.js';
 import { Ledger, windowStart } from '../ledger/index.js';
 import { ModelApi } from '../proxy/index.js';
-import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace } from '../routing/index.js';
+import { DecisionLog, type RouteDecision, type RouteOptions, RoutingSpace, type RoutingSpaceOptions } from '../routing/index.js';
 import { Metrics, Tracing, tracingEndpoint } from '../telemetry/index.js';
 import { createLogger } from './logger.js';
 import { lockStateDir } from './state-lock.js';
@@ -56,6 +57,8 @@ export class Daemon {
   private address: { port: number; host: string } | null = null;
   readonly tokenFile: string | undefined;
   private releaseLock: () => void = () => undefined;
+  /** A team gateway's shared PostgreSQL and Redis (issue 20), or null on one machine. */
+  private cluster: Cluster | null = null;
   private readonly options: DaemonOptions;
   /** The usage ledger and virtual keys (issue 14), or null with `ledger.enabled: false`. */
   private readonly ledger: Ledger | null;
@@ -155,14 +158,19 @@ export class Daemon {
     if (token.source === 'generated') logger.info({ tokenFile: token.file }, 'generated a gateway token (mode 0600)');
     const release = lockStateDir(paths.stateDir);
     let ledger: Ledger | null;
+    let cluster: Cluster | null = null;
     try {
-      ledger = openLedger(config, paths.stateDir, logger);
+      if (Cluster.wanted(config)) cluster = await Cluster.open({ config, stateDir: paths.stateDir, port: config.gateway.port, version: VERSION, logger });
+      ledger = await openLedger(config, paths.stateDir, logger, cluster);
     } catch (err) {
+      await cluster?.close();
       release();
       throw err;
     }
     const daemon = new Daemon(loaded, logger, token, options, ledger);
     daemon.releaseLock = release;
+    daemon.cluster = cluster;
+    await cluster?.shareUpstream(daemon.modelApi.cooldownStore, (sticky) => daemon.modelApi.share(sticky));
     try {
       daemon.address = await daemon.gateway.listen(config.gateway.port, config.gateway.bind);
     } catch (err) {
@@ -172,7 +180,7 @@ export class Daemon {
     if (options.handleSignals) daemon.installSignalHandlers();
     try {
       daemon.pool = new KernelPool({ minThreads: config.pool.minThreads, maxThreads: config.pool.maxThreads, idleTimeout: config.pool.idleTimeout });
-      daemon.space = await RoutingSpace.open({ config, stateDir: paths.stateDir, pool: daemon.pool, logger });
+      daemon.space = await RoutingSpace.open({ config, stateDir: paths.stateDir, pool: daemon.pool, logger, openSharedMemory: daemon.sharedMemory() });
       // Before ready (the SDK takes ~100 ms to load), so the first routes are traced too.
       const endpoint = tracingEndpoint(config, env);
       if (endpoint) {
@@ -210,8 +218,12 @@ export class Daemon {
     if (daemon.ledger) {
       const ledger = daemon.ledger;
       daemon.pruneTimer = setInterval(() => {
-        const pruned = ledger.prune(daemon.loaded.config.ledger.retentionDays);
-        if (pruned > 0) logger.info({ pruned }, 'usage ledger: deleted rows past retention');
+        ledger.prune(daemon.loaded.config.ledger.retentionDays).then(
+          (pruned) => {
+            if (pruned > 0) logger.info({ pruned }, 'usage ledger: deleted rows past retention');
+          },
+          (err: Error) => logger.warn({ err: err.message }, 'usage ledger: pruning failed; will retry in an hour'),
+        );
       }, 3_600_000);
       daemon.pruneTimer.unref();
     }
@@ -222,8 +234,8 @@ export class Daemon {
         connections: () => daemon.gateway.connections,
         patches: () => daemon.space?.userMemory?.size ?? null,
         coolingDown: () => daemon.modelApi.cooldownStatus().filter((c) => c.state === 'cooling').length,
-        budgets: () =>
-          (daemon.ledger?.keys.list() ?? [])
+        budgets: async () =>
+          ((await daemon.ledger?.keys.list()) ?? [])
             .filter((k) => k.revokedAt === null && k.maxBudget !== null)
             .map((k) => ({ key: k.alias ?? k.hash.slice(0, 12), remainingUsd: Math.max(0, k.maxBudget! - k.spend) })),
         breaker: () => {
@@ -296,7 +308,7 @@ export class Daemon {
    * `usage.status` (issue 14): the ledger's report for `since` (default: this month, UTC) grouped
    * `by`, with ISO times. Throws SRD_ERR_GATEWAY_REQUEST for a bad window, SRD_ERR_NOT_READY without a ledger.
    */
-  private usageStatus(params: UsageStatusParams): Record<string, unknown> {
+  private async usageStatus(params: UsageStatusParams): Promise<Record<string, unknown>> {
     if (!this.ledger) throw new SrdError('SRD_ERR_NOT_READY', 'the usage ledger is off (ledger.enabled: false)');
     let since: number;
     try {
@@ -304,7 +316,7 @@ export class Daemon {
     } catch (err) {
       throw new SrdError('SRD_ERR_GATEWAY_REQUEST', (err as Error).message);
     }
-    const report = this.ledger.report({ since }, params.by ?? null);
+    const report = await this.ledger.report({ since }, params.by ?? null);
     return {
       ...report,
       since: new Date(since).toISOString(),
@@ -326,7 +338,7 @@ export class Daemon {
   }
 
   /** The dashboard's Spend view (issue 21): totals by model and tier, cost over time beside the all-flagship cost, key budgets. */
-  private spendView(range: '24h' | '7d' | '30d'): Record<string, unknown> | null {
+  private async spendView(range: '24h' | '7d' | '30d'): Promise<Record<string, unknown> | null> {
     const ledger = this.ledger;
     if (!ledger) return null;
     const now = Date.now();
@@ -336,12 +348,11 @@ export class Daemon {
       range,
       since: new Date(since).toISOString(),
       bucketMs,
-      byModel: ledger.report({ since }, 'model'),
-      byTier: ledger.report({ since }, 'tier'),
-      timeline: ledger.timeline({ since }, bucketMs, 'tier'),
-      modelTimeline: ledger.timeline({ since }, bucketMs, 'model'),
-      keys: ledger.keys
-        .list()
+      byModel: await ledger.report({ since }, 'model'),
+      byTier: await ledger.report({ since }, 'tier'),
+      timeline: await ledger.timeline({ since }, bucketMs, 'tier'),
+      modelTimeline: await ledger.timeline({ since }, bucketMs, 'model'),
+      keys: (await ledger.keys.list())
         .filter((k) => k.revokedAt === null)
         .map((k) => ({
           name: k.alias ?? k.preview,
@@ -403,7 +414,8 @@ export class Daemon {
     await this.space?.close();
     await this.pool?.close();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    this.ledger?.close();
+    await this.ledger?.close();
+    await this.cluster?.close();
     this.releaseLock();
     this.phase = 'stopped';
     this.logger.info('stopped');
@@ -427,7 +439,14 @@ export class Daemon {
     this.phase = 'reloading';
     try {
       const previous = this.space;
-      const space = await RoutingSpace.open({ config: next.config, stateDir: next.paths.stateDir, pool: this.pool!, logger: this.logger, previous });
+      const space = await RoutingSpace.open({
+        config: next.config,
+        stateDir: next.paths.stateDir,
+        pool: this.pool!,
+        logger: this.logger,
+        previous,
+        openSharedMemory: this.sharedMemory(),
+      });
       if (
         JSON.stringify(this.loaded.config.gateway) !== JSON.stringify(next.config.gateway) ||
         JSON.stringify(this.loaded.config.pool) !== JSON.stringify(next.config.pool)
@@ -495,9 +514,15 @@ export class Daemon {
     return this.healthSummary();
   }
 
-  /** `status`: smart-routerd's own state (no runtimeVersion, so doctor prints no version-skew note). */
-  status(): Record<string, unknown> {
-    return statusView({
+  /** The cluster's shared user memory for a space (RoutingSpace option), or undefined on one machine. */
+  private sharedMemory(): RoutingSpaceOptions['openSharedMemory'] {
+    const cluster = this.cluster;
+    return cluster ? (space, config) => cluster.openMemory(space, config) : undefined;
+  }
+
+  /** `status`: smart-routerd's own state (no runtimeVersion, so doctor prints no version-skew note), with the cluster view in a team gateway. */
+  async status(): Promise<Record<string, unknown>> {
+    const view = statusView({
       loaded: this.loaded,
       phase: this.phase,
       url: this.url,
@@ -508,6 +533,7 @@ export class Daemon {
       stats: this.stats.snapshot(),
       providers: this.modelApi.cooldownStatus(),
     });
+    return this.cluster ? { ...view, cluster: await this.cluster.view() } : view;
   }
 }
 
@@ -516,7 +542,19 @@ export class Daemon {
  * database is moved aside (and said so); one that cannot be opened stops the start with an error
  * naming the file, since virtual keys and budgets cannot be enforced without it.
  */
-function openLedger(config: LoadedConfig['config'], stateDir: string, logger: Logger): Ledger | null {
+async function openLedger(config: LoadedConfig['config'], stateDir: string, logger: Logger, cluster: Cluster | null): Promise<Ledger | null> {
+  if (!config.ledger.enabled) return null;
+  const ledger = await openLedgerStore(config, stateDir, logger, cluster);
+  // A team gateway's rate limits live in Redis (without it each instance counts its own).
+  const limits = cluster?.rateLimits();
+  if (ledger && limits) ledger.keys.useLimits(limits);
+  return ledger;
+}
+
+/** The ledger on the cluster's PostgreSQL when there is one, else on the embedded SQLite database. */
+async function openLedgerStore(config: LoadedConfig['config'], stateDir: string, logger: Logger, cluster: Cluster | null): Promise<Ledger | null> {
+  const shared = await cluster?.ledger();
+  if (shared) return new Ledger(shared, config);
   let opened: ReturnType<typeof Ledger.open>;
   try {
     opened = Ledger.open(config, stateDir);
@@ -526,7 +564,7 @@ function openLedger(config: LoadedConfig['config'], stateDir: string, logger: Lo
   }
   if (!opened) return null;
   if (opened.movedAside) logger.warn({ movedTo: opened.movedAside }, 'usage ledger: the database was corrupt; moved it aside and started a new one');
-  const pruned = opened.ledger.prune(config.ledger.retentionDays);
+  const pruned = await opened.ledger.prune(config.ledger.retentionDays);
   if (pruned > 0) logger.info({ pruned, retentionDays: config.ledger.retentionDays }, 'usage ledger: deleted rows past retention');
   return opened.ledger;
 }

@@ -10,7 +10,7 @@ export interface DashboardSources {
   /** Version, phase, URL. */
   status(): Record<string, unknown>;
   /** Spend: usage report, timeline, keys with budgets (null without a ledger). */
-  spend(range: '24h' | '7d' | '30d'): Record<string, unknown> | null;
+  spend(range: '24h' | '7d' | '30d'): Promise<Record<string, unknown> | null>;
   /** Cooling and recently failed upstreams. */
   providers(): unknown;
   /** Learned corrections: stats and list (null without user memory). */
@@ -143,7 +143,7 @@ export class Dashboard {
         return this.json(res, 200, s.status());
       case '/dashboard/api/spend': {
         const range = new URL(req.url ?? '/', 'http://x').searchParams.get('range');
-        const spend = s.spend(range === '7d' || range === '30d' ? range : '24h');
+        const spend = await s.spend(range === '7d' || range === '30d' ? range : '24h');
         return spend ? this.json(res, 200, spend) : this.json(res, 404, { error: 'the usage ledger is off (ledger.enabled: false)' });
       }
       case '/dashboard/api/providers':

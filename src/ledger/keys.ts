@@ -37,29 +37,82 @@ export function hashKey(key: string): string {
 }
 
 /** Length of the rpm/tpm window, ms. */
-const MINUTE = 60_000;
+export const MINUTE = 60_000;
+
+/** A limit a key's request would pass: which, how much is used, and when the oldest use leaves the window (epoch ms). */
+export interface RateExcess {
+  limit: 'rpm_limit' | 'tpm_limit';
+  used: number;
+  resetAt: number;
+}
 
 /**
- * Virtual keys with budgets and rate limits (issue 14; LiteLLM "Virtual Keys": `max_budget` per
- * `budget_duration`, reset when the window ends; `rpm_limit`, `tpm_limit` per minute; `models`).
- * Keys are `sk-srd-` + 32 random bytes (base64url), shown once and stored as SHA-256. Rate
- * windows are kept in memory (sliding 60 s); spend is kept in the store with the ledger rows.
+ * Where rpm/tpm windows are counted (sliding 60 s): this process (LocalRateLimits) or Redis,
+ * shared by a team's instances (cluster/redis-limits.ts, issue 20).
  */
-export class VirtualKeys {
-  private readonly store: LedgerStore;
-  private readonly now: () => number;
+export interface RateLimits {
+  /**
+   * Admits one request of key `hash` at `now` when neither limit (null: none) is reached, counting
+   * it towards rpm; else resolves the excess and counts nothing.
+   */
+  admit(hash: string, now: number, rpmLimit: number | null, tpmLimit: number | null): Promise<RateExcess | null>;
+  /** Counts `n` tokens of an answered request towards the key's tpm. */
+  countTokens(hash: string, now: number, n: number): Promise<void>;
+}
+
+/** rpm/tpm windows in this process's memory: each instance counts alone. */
+export class LocalRateLimits implements RateLimits {
   /** Request times in the last minute, per key hash. */
   private readonly requests = new Map<string, number[]>();
   /** Token counts in the last minute, per key hash. */
   private readonly tokens = new Map<string, Array<{ ts: number; n: number }>>();
 
-  constructor(store: LedgerStore, now: () => number = Date.now) {
+  async admit(hash: string, now: number, rpmLimit: number | null, tpmLimit: number | null): Promise<RateExcess | null> {
+    const recent = inWindow(this.requests, hash, now, (t) => t);
+    if (rpmLimit !== null && recent.length >= rpmLimit) return { limit: 'rpm_limit', used: recent.length, resetAt: recent[0]! + MINUTE };
+    const used = inWindow(this.tokens, hash, now, (e) => e.ts);
+    const total = used.reduce((s, e) => s + e.n, 0);
+    if (tpmLimit !== null && total >= tpmLimit) return { limit: 'tpm_limit', used: total, resetAt: used[0]!.ts + MINUTE };
+    recent.push(now);
+    this.requests.set(hash, recent);
+    return null;
+  }
+
+  async countTokens(hash: string, now: number, n: number): Promise<void> {
+    if (n <= 0) return;
+    const list = this.tokens.get(hash) ?? [];
+    list.push({ ts: now, n });
+    this.tokens.set(hash, list);
+  }
+}
+
+/**
+ * Virtual keys with budgets and rate limits (issue 14; LiteLLM "Virtual Keys": `max_budget` per
+ * `budget_duration`, reset when the window ends; `rpm_limit`, `tpm_limit` per minute; `models`).
+ * Keys are `sk-srd-` + 32 random bytes (base64url), shown once and stored as SHA-256. Rate
+ * windows are counted by `limits` (sliding 60 s; in memory unless a cluster shares them in Redis);
+ * spend is kept in the store with the ledger rows and read fresh at every admission, so instances
+ * sharing a store see each other's charges.
+ */
+export class VirtualKeys {
+  private readonly store: LedgerStore;
+  private readonly now: () => number;
+  /** rpm/tpm windows; swapped by `useLimits` when a cluster's Redis comes and goes. */
+  private limits: RateLimits;
+
+  constructor(store: LedgerStore, now: () => number = Date.now, limits: RateLimits = new LocalRateLimits()) {
     this.store = store;
     this.now = now;
+    this.limits = limits;
+  }
+
+  /** Counts rpm/tpm with `limits` from now on (the cluster's Redis, or back to local). */
+  useLimits(limits: RateLimits): void {
+    this.limits = limits;
   }
 
   /** Creates a key; returns it (the only time it is seen) and its record. Throws RangeError for a bad spec. */
-  create(spec: KeySpec): { key: string; record: KeyRecord } {
+  async create(spec: KeySpec): Promise<{ key: string; record: KeyRecord }> {
     if (spec.budgetDuration) windowEnd(spec.budgetDuration, 0); // validates
     for (const [name, v] of [
       ['max_budget', spec.maxBudget],
@@ -86,30 +139,32 @@ export class VirtualKeys {
       tpmLimit: spec.tpmLimit ?? null,
       metadata: spec.metadata ?? {},
     };
-    this.store.insertKey(record);
+    await this.store.insertKey(record);
     return { key, record };
   }
 
   /** The record of a presented key (by its hash), or null when it was never issued. */
-  find(key: string): KeyRecord | null {
+  find(key: string): Promise<KeyRecord | null> {
     return this.store.key(hashKey(key));
   }
 
   /** A key by its hash or alias (for `keys info` / `/key/info`), current window applied. */
-  lookup(hashOrAlias: string): KeyRecord | null {
-    const byHash = this.store.key(hashOrAlias) ?? this.store.key(hashKey(hashOrAlias));
-    const found = byHash ?? this.store.keys().find((k) => k.alias === hashOrAlias) ?? null;
+  async lookup(hashOrAlias: string): Promise<KeyRecord | null> {
+    const byHash = (await this.store.key(hashOrAlias)) ?? (await this.store.key(hashKey(hashOrAlias)));
+    const found = byHash ?? (await this.store.keys()).find((k) => k.alias === hashOrAlias) ?? null;
     return found ? this.current(found) : null;
   }
 
   /** Every key, current windows applied. */
-  list(): KeyRecord[] {
-    return this.store.keys().map((k) => this.current(k));
+  async list(): Promise<KeyRecord[]> {
+    const out: KeyRecord[] = [];
+    for (const k of await this.store.keys()) out.push(await this.current(k));
+    return out;
   }
 
   /** Revokes a key by hash; returns the record, or null when there is none. */
-  revoke(hash: string): KeyRecord | null {
-    const k = this.store.key(hash);
+  async revoke(hash: string): Promise<KeyRecord | null> {
+    const k = await this.store.key(hash);
     if (!k) return null;
     return k.revokedAt !== null ? k : this.store.updateKey(hash, { revokedAt: this.now() });
   }
@@ -118,12 +173,15 @@ export class VirtualKeys {
    * Admits one request of `key` for `models` (the names the request may be known by: as asked,
    * and its resolved ref), or throws KeyLimitError: 401 revoked; 403 a model outside the key's
    * `models`; 429 over `max_budget` in this window, or `rpm_limit` / `tpm_limit` in the last minute
-   * (naming the limit and when it resets). An admitted request counts towards rpm at once.
+   * (naming the limit and when it resets). An admitted request counts towards rpm at once. The
+   * key's spend is read from the store again, so a charge made by another instance counts.
    */
-  admit(key: KeyRecord, models: readonly string[]): KeyRecord {
+  async admit(key: KeyRecord, models: readonly string[]): Promise<KeyRecord> {
     if (key.revokedAt !== null) throw new KeyLimitError(401, 'revoked', `this key was revoked at ${new Date(key.revokedAt).toISOString()}`);
     const now = this.now();
-    const k = this.current(key);
+    const fresh = key.maxBudget !== null ? await this.store.key(key.hash) : key;
+    if (fresh?.revokedAt != null) throw new KeyLimitError(401, 'revoked', `this key was revoked at ${new Date(fresh.revokedAt).toISOString()}`);
+    const k = await this.current(fresh ?? key);
     if (k.models.length > 0 && !models.some((m) => k.models.includes(m))) {
       throw new KeyLimitError(403, 'models', `this key may not use ${models[0]}; its models: ${k.models.join(', ')}`);
     }
@@ -134,48 +192,39 @@ export class VirtualKeys {
           : 'no budget_duration, so it does not reset';
       throw new KeyLimitError(429, 'max_budget', `budget exceeded: spent $${k.spend.toFixed(6)} of max_budget $${k.maxBudget}; ${when}`, k.budgetResetAt);
     }
-    const recent = inWindow(this.requests, k.hash, now, (t) => t);
-    if (k.rpmLimit !== null && recent.length >= k.rpmLimit) {
-      const reset = recent[0]! + MINUTE;
+    const excess = await this.limits.admit(k.hash, now, k.rpmLimit, k.tpmLimit);
+    if (excess?.limit === 'rpm_limit') {
       throw new KeyLimitError(
         429,
         'rpm_limit',
-        `rate limit: rpm_limit ${k.rpmLimit} requests per minute reached; resets at ${new Date(reset).toISOString()}`,
-        reset,
+        `rate limit: rpm_limit ${k.rpmLimit} requests per minute reached; resets at ${new Date(excess.resetAt).toISOString()}`,
+        excess.resetAt,
       );
     }
-    const used = inWindow(this.tokens, k.hash, now, (e) => e.ts);
-    const total = used.reduce((s, e) => s + e.n, 0);
-    if (k.tpmLimit !== null && total >= k.tpmLimit) {
-      const reset = used[0]!.ts + MINUTE;
+    if (excess) {
       throw new KeyLimitError(
         429,
         'tpm_limit',
-        `rate limit: tpm_limit ${k.tpmLimit} tokens per minute reached (${total} used); resets at ${new Date(reset).toISOString()}`,
-        reset,
+        `rate limit: tpm_limit ${k.tpmLimit} tokens per minute reached (${excess.used} used); resets at ${new Date(excess.resetAt).toISOString()}`,
+        excess.resetAt,
       );
     }
-    recent.push(now);
-    this.requests.set(k.hash, recent);
     return k;
   }
 
   /** Counts an answered request's tokens towards its key's tpm. */
-  countTokens(hash: string, n: number): void {
-    if (n <= 0) return;
-    const list = this.tokens.get(hash) ?? [];
-    list.push({ ts: this.now(), n });
-    this.tokens.set(hash, list);
+  countTokens(hash: string, n: number): Promise<void> {
+    return this.limits.countTokens(hash, this.now(), n);
   }
 
-  /** The key with its budget window rolled forward when it ended (spend back to 0; stored). */
-  private current(k: KeyRecord): KeyRecord {
+  /** The key with its budget window rolled forward when it ended (spend back to 0; stored, once across instances). */
+  private async current(k: KeyRecord): Promise<KeyRecord> {
     if (k.budgetDuration === null || k.budgetResetAt === null) return k;
     const now = this.now();
     if (now < k.budgetResetAt) return k;
     let end = k.budgetResetAt;
     while (end <= now) end = windowEnd(k.budgetDuration, end);
-    return this.store.updateKey(k.hash, { spend: 0, budgetResetAt: end }) ?? k;
+    return (await this.store.rollWindow(k.hash, k.budgetResetAt, end)) ?? k;
   }
 }
 

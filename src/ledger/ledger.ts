@@ -68,7 +68,7 @@ export class Ledger {
   }
 
   /** Prices an entry, appends it (durable on return) and counts its tokens towards its key's tpm. */
-  record(entry: UsageEntry): UsageRow {
+  async record(entry: UsageEntry): Promise<UsageRow> {
     const { tokens, providerModel, ...rest } = entry;
     const t = tokens ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
     const price = entry.model ? this.prices.of(entry.model, providerModel ?? undefined) : null;
@@ -81,8 +81,8 @@ export class Ledger {
       usageReported: tokens !== null,
       costUsd: price ? costOf(t, price) : 0,
     };
-    this.store.append(row);
-    if (row.keyHash) this.keys.countTokens(row.keyHash, t.input + t.output + t.cacheRead + t.cacheWrite);
+    await this.store.append(row);
+    if (row.keyHash) await this.keys.countTokens(row.keyHash, t.input + t.output + t.cacheRead + t.cacheWrite).catch(() => undefined);
     return row;
   }
 
@@ -100,9 +100,9 @@ export class Ledger {
    * Totals over a window, grouped, with what routing saved: the same tokens priced at the flagship
    * model (Plano's demo cost table: routed vs "all requests to the flagship").
    */
-  report(filter: UsageFilter, by: UsageGroup | null): UsageReport {
-    const total = this.store.totals(filter, null)[0] ?? emptyTotals();
-    const groups = by ? this.store.totals(filter, by) : [];
+  async report(filter: UsageFilter, by: UsageGroup | null): Promise<UsageReport> {
+    const total = (await this.store.totals(filter, null))[0] ?? emptyTotals();
+    const groups = by ? await this.store.totals(filter, by) : [];
     const price = this.prices.of(this.flagshipModel);
     const flagshipCost = price
       ? costOf({ input: total.inputTokens, output: total.outputTokens, cacheRead: total.cacheReadTokens, cacheWrite: total.cacheWriteTokens }, price)
@@ -124,13 +124,13 @@ export class Ledger {
    * Cost over time (issue 21's Spend view): per `bucketMs` bucket and group, the cost and what the
    * same tokens would have cost at the flagship model (null without its price).
    */
-  timeline(
+  async timeline(
     filter: UsageFilter,
     bucketMs: number,
     by: UsageGroup,
-  ): Array<{ t: number; group: string | null; requests: number; costUsd: number; flagshipCostUsd: number | null }> {
+  ): Promise<Array<{ t: number; group: string | null; requests: number; costUsd: number; flagshipCostUsd: number | null }>> {
     const price = this.prices.of(this.flagshipModel);
-    return this.store.series(filter, bucketMs, by).map((r) => ({
+    return (await this.store.series(filter, bucketMs, by)).map((r) => ({
       t: r.t,
       group: r.group,
       requests: r.requests,
@@ -142,13 +142,13 @@ export class Ledger {
   }
 
   /** Deletes rows older than `retentionDays` (0: keeps all); returns how many. */
-  prune(retentionDays: number): number {
+  async prune(retentionDays: number): Promise<number> {
     if (retentionDays <= 0) return 0;
     return this.store.prune(this.now() - retentionDays * 86_400_000);
   }
 
-  close(): void {
-    this.store.close();
+  close(): Promise<void> {
+    return this.store.close();
   }
 }
 

@@ -90,17 +90,22 @@ export class SqliteLedgerStore implements LedgerStore {
     this.backend = `sqlite (${db.driver})`;
   }
 
-  append(row: UsageRow): void {
+  async append(row: UsageRow): Promise<void> {
+    this.appendSync(row);
+  }
+
+  /** append() without the promise, for callers on SQLite alone (the cluster's local outbox). */
+  appendSync(row: UsageRow): void {
     const charged = row.keyHash !== null && row.costUsd > 0;
     // One statement commits by itself; a row that charges a key commits with its spend, together.
     const write = () => {
-      this.db.run(
-        `INSERT INTO usage VALUES (@id, @ts, @keyHash, @keyName, @session, @endpoint, @requestedModel, @model, @provider, @tier,
+      const inserted = this.db.run(
+        `INSERT OR IGNORE INTO usage VALUES (@id, @ts, @keyHash, @keyName, @session, @endpoint, @requestedModel, @model, @provider, @tier,
            @intent, @decisionId, @source, @inputTokens, @outputTokens, @cacheReadTokens, @cacheWriteTokens, @usageReported,
            @costUsd, @latencyMs, @ttfbMs, @status, @attempts)`,
         { ...row, usageReported: row.usageReported ? 1 : 0 } as unknown as SqlParams,
       );
-      if (charged) {
+      if (charged && inserted.changes > 0) {
         this.db.run('UPDATE keys SET spend = spend + @cost, total_spend = total_spend + @cost WHERE hash = @hash', {
           cost: row.costUsd,
           hash: row.keyHash,
@@ -111,7 +116,7 @@ export class SqliteLedgerStore implements LedgerStore {
     else write();
   }
 
-  rows(filter: UsageFilter & { limit: number; offset?: number }): UsageRow[] {
+  async rows(filter: UsageFilter & { limit: number; offset?: number }): Promise<UsageRow[]> {
     const { where, params } = whereOf(filter);
     return this.db
       .all(`SELECT * FROM usage ${where} ORDER BY ts DESC, rowid DESC LIMIT @limit OFFSET @offset`, {
@@ -122,7 +127,7 @@ export class SqliteLedgerStore implements LedgerStore {
       .map(usageRow);
   }
 
-  totals(filter: UsageFilter, by: UsageGroup | null): UsageTotals[] {
+  async totals(filter: UsageFilter, by: UsageGroup | null): Promise<UsageTotals[]> {
     const { where, params } = whereOf(filter);
     const column = by === null ? 'NULL' : by === 'key' ? 'key_name' : by;
     const rows = this.db.all(
@@ -135,7 +140,7 @@ export class SqliteLedgerStore implements LedgerStore {
     return rows.map(totalsRow);
   }
 
-  series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Array<UsageTotals & { t: number }> {
+  async series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Promise<Array<UsageTotals & { t: number }>> {
     const { where, params } = whereOf(filter);
     const column = by === 'key' ? 'key_name' : by;
     const rows = this.db.all(
@@ -149,11 +154,11 @@ export class SqliteLedgerStore implements LedgerStore {
     return rows.map((r) => ({ t: Number(r.t), ...totalsRow(r) }));
   }
 
-  prune(before: number): number {
+  async prune(before: number): Promise<number> {
     return this.db.run('DELETE FROM usage WHERE ts < @before', { before }).changes;
   }
 
-  insertKey(key: KeyRecord): void {
+  async insertKey(key: KeyRecord): Promise<void> {
     this.db.run(
       `INSERT INTO keys VALUES (@hash, @alias, @preview, @createdAt, @revokedAt, @maxBudget, @budgetDuration, @budgetResetAt,
          @spend, @totalSpend, @models, @rpmLimit, @tpmLimit, @metadata)`,
@@ -161,16 +166,20 @@ export class SqliteLedgerStore implements LedgerStore {
     );
   }
 
-  key(hash: string): KeyRecord | null {
+  async key(hash: string): Promise<KeyRecord | null> {
+    return this.keySync(hash);
+  }
+
+  private keySync(hash: string): KeyRecord | null {
     const row = this.db.get('SELECT * FROM keys WHERE hash = @hash', { hash });
     return row ? keyRecord(row) : null;
   }
 
-  keys(): KeyRecord[] {
+  async keys(): Promise<KeyRecord[]> {
     return this.db.all('SELECT * FROM keys ORDER BY created_at, rowid').map(keyRecord);
   }
 
-  updateKey(hash: string, patch: Partial<Omit<KeyRecord, 'hash'>>): KeyRecord | null {
+  async updateKey(hash: string, patch: Partial<Omit<KeyRecord, 'hash'>>): Promise<KeyRecord | null> {
     const sets: string[] = [];
     const params: SqlParams = { hash };
     for (const [field, value] of Object.entries(patch)) {
@@ -180,10 +189,15 @@ export class SqliteLedgerStore implements LedgerStore {
       params[field] = field === 'models' || field === 'metadata' ? JSON.stringify(value) : (value as number | string | null);
     }
     if (sets.length > 0) this.db.run(`UPDATE keys SET ${sets.join(', ')} WHERE hash = @hash`, params);
-    return this.key(hash);
+    return this.keySync(hash);
   }
 
-  close(): void {
+  async rollWindow(hash: string, from: number, to: number): Promise<KeyRecord | null> {
+    this.db.run('UPDATE keys SET spend = 0, budget_reset_at = @to WHERE hash = @hash AND budget_reset_at = @from', { hash, from, to });
+    return this.keySync(hash);
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

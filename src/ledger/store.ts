@@ -89,25 +89,39 @@ export interface KeyRecord {
   metadata: Record<string, unknown>;
 }
 
-/** The storage a ledger runs on. Methods throw the backend's own errors. */
+/**
+ * The storage a ledger runs on: embedded SQLite (sqlite-store.ts) or PostgreSQL shared by a team's
+ * instances (cluster/pg-ledger-store.ts, issue 20). Every method is async so a server backend fits;
+ * methods reject with the backend's own errors.
+ */
 export interface LedgerStore {
-  /** `sqlite (better-sqlite3)`, `sqlite (node:sqlite)`, … */
+  /** `sqlite (better-sqlite3)`, `sqlite (node:sqlite)`, `postgresql 15.x`, … */
   readonly backend: string;
-  /** Appends a row and, in the same transaction, adds its cost to its key's spend. Durable on return. */
-  append(row: UsageRow): void;
+  /**
+   * Appends a row and, in the same transaction, adds its cost to its key's spend (an atomic
+   * increment: concurrent writers never lose a charge). Durable on resolve. Idempotent by `row.id`:
+   * a row already stored is neither stored nor charged again (a replayed queue cannot double-bill).
+   */
+  append(row: UsageRow): Promise<void>;
   /** Rows newest first. */
-  rows(filter: UsageFilter & { limit: number; offset?: number }): UsageRow[];
+  rows(filter: UsageFilter & { limit: number; offset?: number }): Promise<UsageRow[]>;
   /** Sums over the rows, grouped by `by` (null: one group). */
-  totals(filter: UsageFilter, by: UsageGroup | null): UsageTotals[];
+  totals(filter: UsageFilter, by: UsageGroup | null): Promise<UsageTotals[]>;
   /** Sums per time bucket (`bucketMs` wide, aligned to the epoch) and group, oldest first. */
-  series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Array<UsageTotals & { t: number }>;
-  /** Deletes rows older than `before` (epoch ms); returns how many. */
-  prune(before: number): number;
-  insertKey(key: KeyRecord): void;
-  key(hash: string): KeyRecord | null;
+  series(filter: UsageFilter, bucketMs: number, by: UsageGroup): Promise<Array<UsageTotals & { t: number }>>;
+  /** Deletes rows older than `before` (epoch ms); resolves how many. */
+  prune(before: number): Promise<number>;
+  insertKey(key: KeyRecord): Promise<void>;
+  key(hash: string): Promise<KeyRecord | null>;
   /** Keys by creation, revoked ones included. */
-  keys(): KeyRecord[];
-  /** Sets fields of a key; returns the key as stored after, or null when there is none. */
-  updateKey(hash: string, patch: Partial<Omit<KeyRecord, 'hash'>>): KeyRecord | null;
-  close(): void;
+  keys(): Promise<KeyRecord[]>;
+  /** Sets fields of a key; resolves the key as stored after, or null when there is none. */
+  updateKey(hash: string, patch: Partial<Omit<KeyRecord, 'hash'>>): Promise<KeyRecord | null>;
+  /**
+   * Starts a key's next budget window: spend 0 and `budgetResetAt` = `to`, only if the window
+   * still ends at `from` (compare-and-set, so two instances rolling the same window reset it
+   * once). Resolves the key as stored after, or null when there is none.
+   */
+  rollWindow(hash: string, from: number, to: number): Promise<KeyRecord | null>;
+  close(): Promise<void>;
 }

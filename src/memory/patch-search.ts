@@ -1,7 +1,7 @@
 import type { Intent, Tier } from '../intents.js';
 import type { KernelPool, ScanResult } from '../kernel/index.js';
 import type { PatchIndex } from './patch-index.js';
-import type { MemoryStore } from './store.js';
+import type { UserMemory } from './store.js';
 
 /** The best user patch for a query. */
 export interface PatchHit {
@@ -31,13 +31,13 @@ const CANDIDATES = 32;
  * Patches of both tiers are always searched: a confident DNA match never hides a correction.
  */
 export class PatchSearch {
-  private readonly store: MemoryStore;
+  private readonly store: Pick<UserMemory, 'matrix'>;
   private readonly index: PatchIndex;
   private readonly pool: KernelPool;
   private syncedVersion = -1;
   private syncedIds: readonly number[] = [];
 
-  constructor(store: MemoryStore, index: PatchIndex, pool: KernelPool) {
+  constructor(store: Pick<UserMemory, 'matrix'>, index: PatchIndex, pool: KernelPool) {
     this.store = store;
     this.index = index;
     this.pool = pool;
@@ -86,7 +86,7 @@ export class PatchSearch {
   }
 
   /** Brings the resident matrix up to the store's live set; returns the store's view. */
-  private sync(): ReturnType<MemoryStore['matrix']> {
+  private sync(): ReturnType<UserMemory['matrix']> {
     const m = this.store.matrix();
     if (m.version === this.syncedVersion) return m;
     const synced = this.syncedIds;

@@ -99,6 +99,29 @@ export interface MemoryExportRecord {
   origin: PatchOrigin;
 }
 
+/**
+ * The user memory the router and the daemon use (DESIGN.md §6): MemoryStore (journal and snapshot
+ * in the state dir) or a team's shared store (cluster/pg-memory.ts, issue 20). Same contract:
+ * `append` resolves once the correction is durable, and the patch is live from then on.
+ */
+export interface UserMemory {
+  /** Live patches. */
+  readonly size: number;
+  append(input: NewPatch): Promise<Patch>;
+  /** Live patches in id order (oldest first), frozen. */
+  patches(): readonly Patch[];
+  /** Dense view for the kernel (PatchSearch). */
+  matrix(): MemoryMatrix;
+  compact(): Promise<CompactionReport>;
+  stats(): MemoryStats;
+  exportRecords(): MemoryExportRecord[];
+  clear(): Promise<void>;
+  forget(id: number): Promise<boolean>;
+  /** Resolves once no write or compaction is queued or running. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** After compaction at most this share of compactionThreshold remains, so compactions are ≥ 25% of the threshold apart. */
 export const COMPACTION_TARGET_RATIO = 0.75;
 /** Appends wait for a running compaction once live + queued patches reach this multiple of the threshold (hard bound). */
@@ -123,7 +146,7 @@ function closedError(): SrdError {
 }
 
 /** The user memory of one state dir. Create with MemoryStore.open(). Rule: DESIGN.md §6. */
-export class MemoryStore {
+export class MemoryStore implements UserMemory {
   private readonly files: MemoryFiles;
   private readonly now: () => number;
   private readonly log: Logger;

@@ -26,11 +26,12 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
       requireMethod(req, 'POST', path);
       const body = await jsonBody(req);
       const spec = keySpec(body);
-      let created: ReturnType<Ledger['keys']['create']>;
+      let created: Awaited<ReturnType<Ledger['keys']['create']>>;
       try {
-        created = ledger.keys.create(spec);
+        created = await ledger.keys.create(spec);
       } catch (err) {
-        throw new ProxyError(400, (err as Error).message);
+        if (!(err instanceof RangeError)) throw err;
+        throw new ProxyError(400, err.message);
       }
       sendJson(res, 200, { key: created.key, ...keyView(created.record) });
       return;
@@ -38,7 +39,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     case '/key/info': {
       requireMethod(req, 'GET', path);
       const wanted = q.get('key');
-      const record = wanted ? ledger.keys.lookup(wanted) : caller.kind === 'key' ? ledger.keys.lookup(caller.record.hash) : null;
+      const record = wanted ? await ledger.keys.lookup(wanted) : caller.kind === 'key' ? await ledger.keys.lookup(caller.record.hash) : null;
       if (!wanted && caller.kind === 'master') throw new ProxyError(400, 'key: required (?key=<key, its token hash or its alias>)');
       if (!record) throw new ProxyError(404, `no such key: ${wanted}`);
       if (!master && caller.kind === 'key' && record.hash !== caller.record.hash) throw new ProxyError(403, 'a virtual key may read only its own /key/info');
@@ -54,9 +55,9 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
       if (keys.length + aliases.length === 0) throw new ProxyError(400, 'keys or key_aliases: required (a list)');
       const deleted: string[] = [];
       for (const k of [...keys, ...aliases]) {
-        const record = ledger.keys.lookup(k);
+        const record = await ledger.keys.lookup(k);
         if (!record) throw new ProxyError(404, `no such key: ${k}`);
-        ledger.keys.revoke(record.hash);
+        await ledger.keys.revoke(record.hash);
         deleted.push(k);
       }
       sendJson(res, 200, { deleted_keys: deleted });
@@ -65,7 +66,7 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     case '/key/list': {
       requireMaster(master, path);
       requireMethod(req, 'GET', path);
-      const all = ledger.keys.list().filter((k) => k.revokedAt === null || q.get('include_revoked') === 'true');
+      const all = (await ledger.keys.list()).filter((k) => k.revokedAt === null || q.get('include_revoked') === 'true');
       const page = Math.max(1, Number(q.get('page') ?? 1) || 1);
       const size = Math.min(100, Math.max(1, Number(q.get('size') ?? 10) || 10));
       const slice = all.slice((page - 1) * size, page * size);
@@ -80,14 +81,14 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     case '/spend/logs': {
       requireMethod(req, 'GET', path);
       const asked = q.get('api_key');
-      const record = asked ? ledger.keys.lookup(asked) : caller.kind === 'key' ? caller.record : null;
+      const record = asked ? await ledger.keys.lookup(asked) : caller.kind === 'key' ? caller.record : null;
       if (asked && !record) throw new ProxyError(404, `no such key: ${asked}`);
       if (!master && record?.hash !== (caller.kind === 'key' ? caller.record.hash : undefined)) {
         throw new ProxyError(403, 'a virtual key may read only its own /spend/logs');
       }
       const since = dateParam(q.get('start_date'), 'start_date');
       const until = dateParam(q.get('end_date'), 'end_date', true);
-      const rows = ledger.store.rows({
+      const rows = await ledger.store.rows({
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),
         ...(record ? { keyHash: record.hash } : {}),

@@ -58,7 +58,7 @@ export type AttemptOutcome =
   | { kind: 'aborted' };
 
 /** Called once an answer is complete, just before its last byte is written (the ledger's row is durable before the client sees the end). */
-export type BeforeEnd = (answer: { status: number; ttfbMs: number; usage: TokenCounts | null }) => void;
+export type BeforeEnd = (answer: { status: number; ttfbMs: number; usage: TokenCounts | null }) => void | Promise<void>;
 
 /**
  * Tries one candidate (DESIGN.md §10 step 3): builds its request (same protocol: the body with only
@@ -124,11 +124,11 @@ export async function attempt(
         'content-type': String(up.headers['content-type'] ?? 'application/json'),
         'content-length': Buffer.byteLength(text),
       });
-      beforeEnd({ status: up.status, ttfbMs, usage });
+      await beforeEnd({ status: up.status, ttfbMs, usage });
       r.res.end(text);
     } else {
       if (json === undefined) JSON.parse(text); // throws the parse error, as before
-      beforeEnd({ status: 200, ttfbMs, usage });
+      await beforeEnd({ status: 200, ttfbMs, usage });
       sendJson(
         r.res,
         200,
@@ -172,7 +172,7 @@ export async function attempt(
       if (r.res.destroyed) return { kind: 'aborted' };
       await write(next.value);
     }
-    beforeEnd({ status: 200, ttfbMs, usage: tap.result() });
+    await beforeEnd({ status: 200, ttfbMs, usage: tap.result() });
     r.res.end(translator ? translator.end() : undefined);
     return { kind: 'answered', status: 200, ttfbMs, midStreamError: null, usage: tap.result() };
   } catch (err) {
@@ -180,7 +180,7 @@ export async function attempt(
     // Bytes already reached the client: end with the protocol's own error event (issue 13).
     const reason = classifyError(err).reason;
     const message = `upstream ${cand.ref} failed mid-stream (${reason})`;
-    beforeEnd({ status: 200, ttfbMs, usage: tap.result() });
+    await beforeEnd({ status: 200, ttfbMs, usage: tap.result() });
     r.res.end(streamErrorEvent(r.protocol, message));
     return { kind: 'answered', status: 200, ttfbMs, midStreamError: reason, usage: tap.result() };
   }

@@ -101,12 +101,12 @@ export function catalogBody(
  * of its current window (its own reset time in `budget.resetAt`); any other caller, this month's
  * totals of the whole gateway, unmetered.
  */
-export function usageBody(ledger: Ledger, key: KeyRecord | null, now: number): Record<string, unknown> {
+export async function usageBody(ledger: Ledger, key: KeyRecord | null, now: number): Promise<Record<string, unknown>> {
   const month = new Date(now).toISOString().slice(0, 7);
-  const current = key ? (ledger.keys.lookup(key.hash) ?? key) : null;
+  const current = key ? ((await ledger.keys.lookup(key.hash)) ?? key) : null;
   const since =
     current?.budgetDuration && current.budgetResetAt !== null ? windowStart(current.budgetDuration, current.budgetResetAt) : windowStart('month', now);
-  const t = ledger.store.totals({ since, ...(current ? { keyHash: current.hash } : {}) }, null)[0];
+  const t = (await ledger.store.totals({ since, ...(current ? { keyHash: current.hash } : {}) }, null))[0];
   const summary = {
     requestCount: t?.requests ?? 0,
     totalTokens: (t?.inputTokens ?? 0) + (t?.outputTokens ?? 0) + (t?.cacheReadTokens ?? 0) + (t?.cacheWriteTokens ?? 0),

@@ -26,7 +26,7 @@ import { ADMIN_PATHS, type AdminCaller, handleAdmin } from './admin.js';
 import { type AttemptOutcome, attempt, type BeforeEnd, type ClientRequest, relayFailure } from './attempt.js';
 import { catalogBody, ROUTED_PROVIDER, usageBody } from './clawrouter.js';
 import { ProxyError, readBody, sendError, sendJson } from './reply.js';
-import { StickySessions } from './sticky.js';
+import { type StickyRemote, StickySessions } from './sticky.js';
 import { TranslateError } from './translate/index.js';
 import { type ClientProtocol, conversationKey, rewriteNewestUserText, routedText } from './turns.js';
 
@@ -89,6 +89,8 @@ export class ModelApi {
   private profiles!: Map<string, AuthProfile[]>;
   private readonly cooldowns: CooldownStore;
   private stickyTtl = -1;
+  /** A team's shared session pins (issue 20), kept across sticky-TTL changes. */
+  private stickyRemote: StickyRemote | null = null;
   /** Candidates tried per answered request, for the request event (metrics). */
   private readonly attemptsOf = new WeakMap<ServerResponse, number>();
   /** Requests in flight per API key (or peer address). */
@@ -110,6 +112,7 @@ export class ModelApi {
     this.cooldowns.configure(config.auth.cooldowns);
     if (config.routing.sticky.ttlMinutes !== this.stickyTtl) {
       this.sticky = new StickySessions(config.routing.sticky.ttlMinutes);
+      this.sticky.share(this.stickyRemote);
       this.stickyTtl = config.routing.sticky.ttlMinutes;
     }
     this.client = new UpstreamClient(config.proxy.timeouts);
@@ -152,6 +155,20 @@ export class ModelApi {
     });
   }
 
+  /**
+   * Shares this instance's sticky sessions with a team's (issue 20: cluster/redis.ts), or stops
+   * sharing them (null). The cooldowns are shared through `cooldownStore` (CooldownStore.onRecord/adopt).
+   */
+  share(sticky: StickyRemote | null): void {
+    this.stickyRemote = sticky;
+    this.sticky.share(sticky);
+  }
+
+  /** The cooldowns of providers and (provider, model) pairs this instance routes by. */
+  get cooldownStore(): CooldownStore {
+    return this.cooldowns;
+  }
+
   /** Each cooling (or recently failed) profile and (profile, model), for `status` and `health`. */
   cooldownStatus(): ReturnType<CooldownStore['status']> {
     return this.cooldowns.status();
@@ -172,14 +189,14 @@ export class ModelApi {
   ): Promise<void> {
     if (ADMIN_PATHS.has(path)) {
       if (!this.opts.ledger) throw new ProxyError(404, `${path}: the usage ledger is off (ledger.enabled = false), so there are no virtual keys`);
-      await handleAdmin(req, res, path, this.opts.ledger, this.adminCaller(req));
+      await handleAdmin(req, res, path, this.opts.ledger, await this.adminCaller(req));
       return;
     }
     res.once('finish', () => {
       const attempts = this.attemptsOf.get(res) ?? 0;
       publish<ProxyRequestEvent>(channels.proxyRequest, { endpoint: start.endpoint, status: res.statusCode, attempts, start });
     });
-    const caller = this.authorize(req);
+    const caller = await this.authorize(req);
     // Concurrent requests per client (issue 15: the model API gets the gateway's limits).
     const client = caller.key ?? `peer:${req.socket.remoteAddress ?? ''}`;
     const inFlight = this.inFlight.get(client) ?? 0;
@@ -220,7 +237,7 @@ export class ModelApi {
     if (path === '/v1/usage') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new ProxyError(405, 'use GET /v1/usage');
       if (!this.opts.ledger) throw new ProxyError(404, 'the usage ledger is off (ledger.enabled = false)');
-      sendJson(res, 200, usageBody(this.opts.ledger, caller.virtual, Date.now()));
+      sendJson(res, 200, await usageBody(this.opts.ledger, caller.virtual, Date.now()));
       return;
     }
     const endpoint: UpstreamEndpoint | null =
@@ -244,7 +261,7 @@ export class ModelApi {
     const model = body.model as string;
     start.requestModel = model;
     const decided = await this.decide(req, body, protocol, endpoint);
-    if (caller.virtual) this.admit(caller.virtual, model, decided.target.ref);
+    if (caller.virtual) await this.admit(caller.virtual, model, decided.target.ref);
     const d = decided.decision;
     if (d) start.decision = { decisionId: d.decisionId, tier: d.modelTier, intent: d.intent, source: decidedSource(decided) };
     await this.forward(req, res, { raw: raw.toString('utf8'), body, protocol, endpoint, decided, start, caller, path });
@@ -256,10 +273,10 @@ export class ModelApi {
    * proxy.requireKey, and off loopback the token, the master key or a configured key. The caller's
    * key names the client for the concurrency limit and the ledger.
    */
-  private authorize(req: IncomingMessage): Caller {
+  private async authorize(req: IncomingMessage): Promise<Caller> {
     const key = presentedKey(req);
     if (key?.startsWith(KEY_PREFIX) && this.opts.ledger) {
-      const record = this.opts.ledger.keys.find(key);
+      const record = await this.opts.ledger.keys.find(key);
       if (!record) throw new ProxyError(401, 'invalid API key: not a key this smart-routerd issued');
       if (record.revokedAt !== null) throw new ProxyError(401, `this key was revoked at ${new Date(record.revokedAt).toISOString()}`);
       return { key, name: record.alias ?? record.preview, virtual: record };
@@ -273,12 +290,12 @@ export class ModelApi {
   }
 
   /** The caller of a key admin request: the master key (always required there, loopback or not) or a virtual key. */
-  private adminCaller(req: IncomingMessage): AdminCaller {
+  private async adminCaller(req: IncomingMessage): Promise<AdminCaller> {
     const key = presentedKey(req);
     if (key === null) return { kind: 'none' };
     if (key === this.masterKey()) return { kind: 'master' };
     if (key.startsWith(KEY_PREFIX)) {
-      const record = this.opts.ledger?.keys.find(key);
+      const record = await this.opts.ledger?.keys.find(key);
       if (record && record.revokedAt === null) return { kind: 'key', record };
     }
     throw new ProxyError(401, 'invalid key for the admin API: use the master key (proxy.masterKey, default the gateway token)');
@@ -290,9 +307,9 @@ export class ModelApi {
   }
 
   /** Applies a virtual key's models, budget and rate limits (ledger/keys.ts): 403 or 429 naming the limit and its reset. */
-  private admit(key: KeyRecord, requested: string, ref: string): void {
+  private async admit(key: KeyRecord, requested: string, ref: string): Promise<void> {
     try {
-      this.opts.ledger?.keys.admit(key, [requested, this.catalog.aliases.get(requested) ?? requested, ref]);
+      await this.opts.ledger?.keys.admit(key, [requested, this.catalog.aliases.get(requested) ?? requested, ref]);
     } catch (err) {
       if (!(err instanceof KeyLimitError)) throw err;
       const headers: Record<string, string> = {};
@@ -328,7 +345,7 @@ export class ModelApi {
       const key = header ? `h:${header}` : conversationKey(protocol, body as { messages?: unknown; system?: unknown });
       // Sessions pin model refs, not aliases, so a pin reads the same in headers and logs.
       const chosen = this.catalog.resolve(decision.selectedModel)?.ref ?? decision.selectedModel;
-      const outcome = this.sticky.decide(key, { model: chosen, tier: decision.modelTier, forced: decision.source === 'prefix' });
+      const outcome = await this.sticky.decide(key, { model: chosen, tier: decision.modelTier, forced: decision.source === 'prefix' });
       ref = outcome.model;
       note = outcome.note;
     }
@@ -410,7 +427,7 @@ export class ModelApi {
       const startedAt = Date.now();
       const outcome = await attempt(this.client, cand, request, headers, account(cand, attempts.length + 1));
       if (outcome.kind === 'aborted') {
-        account(cand, attempts.length + 1)({ status: 499, ttfbMs: Number.NaN, usage: null });
+        await account(cand, attempts.length + 1)({ status: 499, ttfbMs: Number.NaN, usage: null });
         return;
       }
       this.attemptsOf.set(res, attempts.length + 1);
@@ -455,11 +472,11 @@ export class ModelApi {
     };
     this.log(r, 'no candidate answered', { attempts, skipped: plan.skipped.length > 0 ? plan.skipped : undefined });
     if (last) {
-      account(last.cand, attempts.length, false)({ status: last.outcome.status ?? 502, ttfbMs: Number.NaN, usage: null });
+      await account(last.cand, attempts.length, false)({ status: last.outcome.status ?? 502, ttfbMs: Number.NaN, usage: null });
       relayFailure(res, r.protocol, last.cand, last.outcome, headers);
       return;
     }
-    account(null, 0, false)({ status: 503, ttfbMs: Number.NaN, usage: null });
+    await account(null, 0, false)({ status: 503, ttfbMs: Number.NaN, usage: null });
     // Nothing could be tried: every candidate is cooling down (or no provider serves the chain).
     const wait = Math.min(...plan.skipped.map((s) => s.readyInMs).filter((ms) => ms > 0), Number.POSITIVE_INFINITY);
     const detail = plan.skipped
@@ -484,12 +501,12 @@ export class ModelApi {
     let done = false;
     const session = SESSION_HEADERS.map((h) => req.headers[h]).find((v): v is string => typeof v === 'string' && v.length > 0) ?? null;
     return (cand, attempts, answered = true) =>
-      ({ status, ttfbMs, usage }) => {
+      async ({ status, ttfbMs, usage }) => {
         if (!ledger || done) return;
         done = true;
         const d = r.decided.decision;
         try {
-          const row = ledger.record({
+          const row = await ledger.record({
             id: requestId,
             ts: r.start.ts,
             keyHash: r.caller.virtual?.hash ?? null,

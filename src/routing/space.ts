@@ -4,7 +4,7 @@ import { createEmbedder, type Embedder, type EmbeddingSpace, sameSpace, spaceId 
 import { SrdError } from '../errors.js';
 import { type DnaModel, findDna, loadOrBuildDna, readDnaFile } from '../intent-model/index.js';
 import type { KernelPool, MatrixRegion } from '../kernel/index.js';
-import { MemoryStore, type Patch, PatchIndex, type PatchOrigin, PatchSearch } from '../memory/index.js';
+import { MemoryStore, type Patch, PatchIndex, type PatchOrigin, PatchSearch, type UserMemory } from '../memory/index.js';
 import type { RouteDecision } from './decision.js';
 import type { Intent, Tier } from './intents.js';
 import { matchPrefix } from './prefix.js';
@@ -23,6 +23,11 @@ export interface RoutingSpaceOptions {
    * did not change, so a reload never reopens or replays the journal for nothing.
    */
   previous?: RoutingSpace | null;
+  /**
+   * A team's shared user memory for a space (issue 20: the daemon passes Cluster.openMemory when
+   * `cluster.postgres.url` is set); null or absent: the journal in the state dir.
+   */
+  openSharedMemory?: ((space: EmbeddingSpace, config: Config) => Promise<UserMemory | null>) | undefined;
 }
 
 /**
@@ -39,7 +44,7 @@ export class RoutingSpace {
   private dnaRegion: MatrixRegion | null;
   private router: Router;
   /** Null when the store could not be opened: the space routes but cannot learn. */
-  private memory: MemoryStore | null;
+  private memory: UserMemory | null;
   private readonly patches: PatchSearch | null;
   /** Local fallback and background DNA build of a remote embedder (null for `local`). */
   private remote: RemoteSpace | null = null;
@@ -47,7 +52,7 @@ export class RoutingSpace {
   private readonly logger: Logger;
   private closed = false;
 
-  private constructor(options: RoutingSpaceOptions, embedder: Embedder, dna: DnaModel | null, memory: MemoryStore | null, patches: PatchSearch | null) {
+  private constructor(options: RoutingSpaceOptions, embedder: Embedder, dna: DnaModel | null, memory: UserMemory | null, patches: PatchSearch | null) {
     this.config = options.config;
     this.embedder = embedder;
     this.pool = options.pool;
@@ -71,7 +76,7 @@ export class RoutingSpace {
     const embedder = createEmbedder(config, { logger });
     // A remote space's missing DNA is built in the background (RemoteSpace); start-up never waits on the network.
     const dna = embedder.embedSync ? await loadOrBuildDna(stateDir, embedder, logger) : await findDna(stateDir, embedder, logger);
-    let memory: MemoryStore | null = null;
+    let memory: UserMemory | null = null;
     let patches: PatchSearch | null = null;
     if (previous?.memory && sameSpace(previous.embedder.space, embedder.space) && sameMemorySettings(previous.config, config)) {
       memory = previous.memory;
@@ -117,7 +122,7 @@ export class RoutingSpace {
   }
 
   /** The user memory, or null when it could not be opened. */
-  get userMemory(): MemoryStore | null {
+  get userMemory(): UserMemory | null {
     return this.memory;
   }
 
@@ -142,7 +147,7 @@ export class RoutingSpace {
   }
 
   /** The user memory; throws SRD_ERR_NOT_READY when it could not be opened. */
-  requireMemory(): MemoryStore {
+  requireMemory(): UserMemory {
     if (!this.memory) throw new SrdError('SRD_ERR_NOT_READY', 'user memory is not available (see the daemon log)');
     return this.memory;
   }
@@ -203,9 +208,11 @@ export class RoutingSpace {
 }
 
 /** Opens the user memory of `space`; null (logged) when it cannot be opened. */
-async function openMemory(options: RoutingSpaceOptions, space: EmbeddingSpace): Promise<MemoryStore | null> {
+async function openMemory(options: RoutingSpaceOptions, space: EmbeddingSpace): Promise<UserMemory | null> {
   const { config, logger } = options;
   try {
+    const shared = await options.openSharedMemory?.(space, config);
+    if (shared) return shared;
     return await MemoryStore.open({
       dir: options.stateDir,
       space,

@@ -27,7 +27,7 @@ export interface MetricSources {
   /** The remote embedding provider's circuit breaker, or null for the built-in embedder. */
   breaker: () => { provider: string; state: 'closed' | 'half-open' | 'open' } | null;
   /** USD left per virtual key with a budget (usage ledger), by a bounded label: alias or hash prefix. */
-  budgets?: () => Array<{ key: string; remainingUsd: number }>;
+  budgets?: () => Promise<Array<{ key: string; remainingUsd: number }>>;
 }
 
 /** Circuit-breaker states as gauge values (0 closed, 1 half-open, 2 open). */
@@ -118,9 +118,10 @@ export class Metrics {
       help: 'USD left in the current budget window of each virtual key with max_budget (label: its alias, else the first 12 hex digits of its hash)',
       labelNames: ['key'],
       registers: [registry],
-      collect() {
+      async collect() {
+        const budgets = (await sources.budgets?.().catch(() => [])) ?? [];
         this.reset();
-        for (const b of sources.budgets?.() ?? []) this.labels(b.key).set(b.remainingUsd);
+        for (const b of budgets) this.labels(b.key).set(b.remainingUsd);
       },
     });
     const fallbacks: Counter = new prom.Counter({

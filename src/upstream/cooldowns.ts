@@ -73,6 +73,7 @@ export class CooldownStore {
   private readonly random: () => number;
   /** Set when the file could not be read at open (and was moved aside). */
   readonly loadError: string | null = null;
+  private readonly listeners: Array<(key: string, entry: CooldownEntry) => void> = [];
 
   constructor(options: { stateDir: string | null; settings: CooldownSettings; now?: () => number; random?: () => number }) {
     this.file = options.stateDir ? path.join(options.stateDir, COOLDOWN_FILE) : null;
@@ -95,6 +96,31 @@ export class CooldownStore {
   /** Applies new settings (reload); cooldowns in force keep their end times. */
   configure(settings: CooldownSettings): void {
     this.settings = settings;
+  }
+
+  /** The failure window, ms (`failureWindowHours`). */
+  get failureWindowMs(): number {
+    return this.settings.failureWindowHours * HOUR;
+  }
+
+  /** Calls `listener` after each cooldown this store records (a cluster shares them: cluster/redis.ts). */
+  onRecord(listener: (key: string, entry: CooldownEntry) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Takes in a cooldown another instance recorded: the later end time wins and failure times are
+   * merged, so adopting one's own or an older entry changes nothing. Saved like a local one.
+   */
+  adopt(key: string, entry: CooldownEntry): void {
+    if (!Number.isFinite(entry?.until) || !Array.isArray(entry.failures)) return;
+    const mine = this.entries.get(key);
+    const failures = [...new Set([...(mine?.failures ?? []), ...entry.failures])].sort((a, b) => a - b);
+    const newer = !mine || entry.until > mine.until;
+    const next: CooldownEntry = newer ? { ...entry, failures } : { ...mine, failures };
+    if (mine && !newer && failures.length === mine.failures.length) return;
+    this.entries.set(key, next);
+    this.save();
   }
 
   /** Epoch ms of the latest failure of `profile` or of (`profile`, `model`); 0 when none is remembered. */
@@ -146,8 +172,10 @@ export class CooldownStore {
       default: // not_found
         ms = NOT_FOUND_MS;
     }
-    this.entries.set(key, { until: Math.max(previous?.until ?? 0, t + ms), class: failure.class, reason: failure.reason, failures, billingLevel });
+    const entry: CooldownEntry = { until: Math.max(previous?.until ?? 0, t + ms), class: failure.class, reason: failure.reason, failures, billingLevel };
+    this.entries.set(key, entry);
     this.save();
+    for (const listener of this.listeners) listener(key, entry);
     return { key, ms };
   }
 

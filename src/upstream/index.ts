@@ -13,6 +13,6 @@ export {
   type UpstreamTimeouts,
   upstreamUrl,
 } from './client.js';
-export { COOLDOWN_FILE, type CooldownSettings, type CooldownStatus, CooldownStore, pairKey } from './cooldowns.js';
+export { COOLDOWN_FILE, type CooldownEntry, type CooldownSettings, type CooldownStatus, CooldownStore, pairKey } from './cooldowns.js';
 export { classifyError, classifyStatus, FAILURE_RULES, type Failure, type FailureClass, parseRetryAfter } from './failures.js';
 export { BUILTIN_PROVIDERS, ModelCatalog, type Provider, type ResolvedModel, readSecret } from './providers.js';

@@ -395,7 +395,7 @@ describe('durability', () => {
     expect(acknowledged.length).toBeGreaterThan(0);
     const store = new SqliteLedgerStore(path.join(d.stateDir, 'usage.db'));
     expect(store.movedAside).toBeNull();
-    const rows = store.rows({ limit: 100_000 });
+    const rows = await store.rows({ limit: 100_000 });
     const recorded = new Set(rows.map((r) => r.id));
     expect(acknowledged.filter((id) => !recorded.has(id))).toEqual([]);
     // None of the 64 held requests was answered, so none has a row.

@@ -24,6 +24,52 @@ interface RouterStatus {
   providers?: Array<{ key: string; state: 'ready' | 'cooling'; until: string | null; class: string; reason: string; failuresInWindow: number }>;
 }
 
+/** The `cluster` section of a team gateway's `status` (cluster/cluster.ts ClusterView). */
+interface ClusterStatus {
+  instance: string;
+  postgres: { url: string; ok: boolean; downSince: string | null; queuedRows: number } | null;
+  redis: { url: string; ok: boolean; downSince: string | null } | null;
+  instances: Array<{ instance: string; host: string; pid: number; version: string; lastSeen: string; self: boolean }> | null;
+  corrections: {
+    cursor: number;
+    queued: number;
+    lastSyncAt: string | null;
+    storeDownSince: string | null;
+    lagMs: { samples: number; p50: number | null; p99: number | null; max: number | null };
+  } | null;
+}
+
+/**
+ * A team gateway's view (issue 20): this instance, the stores' health, the instances seen by their
+ * heartbeats, and how far behind learned corrections from the others arrive. Nothing on one machine.
+ */
+function clusterLines(c: ClusterStatus | undefined): string[] {
+  if (!c) return [];
+  const store = (s: { url: string; ok: boolean; downSince: string | null } | null) =>
+    s ? `${s.ok ? 'ok' : `DOWN${s.downSince ? ` since ${s.downSince}` : ''}`} (${s.url})` : 'not configured';
+  const lines = [
+    `  cluster:    instance ${c.instance}`,
+    `    postgres: ${store(c.postgres)}${c.postgres && c.postgres.queuedRows > 0 ? `; ${c.postgres.queuedRows} ledger row(s) queued locally` : ''}`,
+    `    redis:    ${store(c.redis)}${c.redis && !c.redis.ok ? ' (local limits, cooldowns and sessions meanwhile)' : ''}`,
+  ];
+  if (c.instances) {
+    lines.push(
+      `    instances (${c.instances.length}): ${c.instances.map((i) => `${i.instance}${i.self ? ' (this one)' : ''} pid ${i.pid} on ${i.host}`).join('; ')}`,
+    );
+  } else {
+    lines.push('    instances: unknown (PostgreSQL unreachable)');
+  }
+  const k = c.corrections;
+  if (k) {
+    const lag =
+      k.lagMs.samples > 0
+        ? `replication lag p50 ${k.lagMs.p50} ms, p99 ${k.lagMs.p99} ms, max ${k.lagMs.max} ms (${k.lagMs.samples} corrections from others)`
+        : 'no corrections from others yet';
+    lines.push(`    learning: up to correction #${k.cursor}; ${lag}${k.queued > 0 ? `; ${k.queued} queued locally until PostgreSQL is back` : ''}`);
+  }
+  return lines;
+}
+
 /** `smart-routerd status`: the running daemon's state. */
 export function registerStatus(program: Command): void {
   program
@@ -36,7 +82,7 @@ export function registerStatus(program: Command): void {
     .action(async (opts: TargetFlags & { json?: boolean }, cmd: Command) => {
       const client = await connectToDaemon({ ...cmd.optsWithGlobals(), ...opts });
       try {
-        const status = await client.request<{ router: RouterStatus }>('status', {});
+        const status = await client.request<{ router: RouterStatus; cluster?: ClusterStatus }>('status', {});
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
           return;
@@ -53,6 +99,7 @@ export function registerStatus(program: Command): void {
           `  decisions:  ${r.stats.decisions}${r.stats.latencyMs ? ` (p50 ${r.stats.latencyMs.p50} ms, p99 ${r.stats.latencyMs.p99} ms)` : ''}`,
           `  config:     ${r.configPath ?? '(built-in defaults)'}; state dir ${r.stateDir}`,
           ...upstreamLines(r),
+          ...clusterLines(status.cluster),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
