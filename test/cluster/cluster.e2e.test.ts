@@ -44,6 +44,7 @@ function config(name: string, extra: Record<string, unknown> = {}): Record<strin
       [OPUS]: { alias: 'opus', cost: OPUS_PRICE, fallbacks: [KIMI] },
       [KIMI]: { alias: 'kimi', cost: { input: 0.6, output: 3 } },
     },
+    routing: { routes: { CHAT: ['kimi'], WRITE: ['kimi'], FACT: ['kimi'], TRANS: ['kimi'], CODE: ['opus'], REASON: ['opus'] } },
     proxy: { timeouts: { connectMs: 1000, firstByteMs: 2000, idleMs: 2000 } },
     cluster: { instance: name, postgres: { url: dbUrl }, redis: { url: redis.url }, pollMs: 500, heartbeatMs: 500, ...extra },
   };
@@ -214,6 +215,37 @@ describe.skipIf(SKIP)('a team gateway: three instances on one PostgreSQL and one
     expect(usage.total.requests).toBeGreaterThanOrEqual(answered.a! + answered.b! + answered.c!);
   });
 
+  it('rate limits and sticky sessions hold across instances (Redis)', async () => {
+    const created = await fetch(`http://127.0.0.1:${b.port}/key/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER}` },
+      body: JSON.stringify({ key_alias: 'rpm4', rpm_limit: 4 }),
+    });
+    const { key } = (await created.json()) as { key: string };
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await ask([a, b, c][i % 3]!, key, `rpm probe ${i}: hello`);
+      const body = await res.text();
+      statuses.push(res.status);
+      if (res.status === 429) expect(body).toMatch(/rpm_limit 4 requests per minute reached/);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    // A conversation pinned on A stays on its model when its next turn lands on B.
+    const turn = (d: RunningDaemon, text: string) =>
+      fetch(`http://127.0.0.1:${d.port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER}`, 'x-session-id': 'team-conversation-1' },
+        body: JSON.stringify({ model: 'smart-routerd/auto', messages: [{ role: 'user', content: text }] }),
+      });
+    const first = await turn(a, 'Write a Python rate limiter with the token bucket algorithm');
+    await first.text();
+    expect(first.headers.get('x-smart-router-model')).toBe(OPUS);
+    const second = await turn(b, "Hey, what's up? Tell me something interesting.");
+    await second.text();
+    expect(second.headers.get('x-smart-router-model')).toBe(OPUS);
+    expect(second.headers.get('x-smart-router-source')).toBe('sticky');
+  });
+
   it('a cooldown set by A’s failed upstream is honoured by B', async () => {
     // Claude is out of credit for A's request: A cools the anthropic profile and falls back to Kimi.
     claude.faults.push({ status: 402, body: { type: 'error', error: { type: 'billing_error', message: 'credit balance too low' } } });
@@ -282,8 +314,18 @@ describe.skipIf(SKIP)('a team gateway: three instances on one PostgreSQL and one
     const acknowledged: string[] = [];
     const refused: string[] = [];
     const requestIds: string[] = [];
+    const budgeted = await fetch(`http://127.0.0.1:${a.port}/key/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER}` },
+      body: JSON.stringify({ key_alias: 'outage', max_budget: 10 }),
+    });
+    const { key: budgetedKey } = (await budgeted.json()) as { key: string };
     await postgres.stop('fast');
     try {
+      // A virtual key cannot be checked: refused in the client's protocol, naming the cause.
+      const refusedKey = await ask(a, budgetedKey, 'outage probe: hello');
+      expect(refusedKey.status).toBe(503);
+      expect(((await refusedKey.json()) as { error: { message: string } }).error.message).toMatch(/PostgreSQL .* is unreachable/);
       // Routing goes on.
       expect((await route(a, 'what is the capital of France')).modelTier).toBeDefined();
       // Learning is refused with a clear error (cluster.onStoreDown: fail).
