@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // smart-routerd benchmarks (issue 7). Not tests: they print ratios measured in one run and never
 // pass or fail on time (DESIGN.md §9). From the repository root: `npm run bench` (builds first),
-// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|tracing|all` on an existing build.
+// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|proxy|soak|tracing|cluster|all` on an existing build.
 // Writes every figure to bench/results/<timestamp>.json. See bench/README.md.
 
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'tracing', 'all'];
+const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'tracing', 'cluster', 'all'];
 const USAGE = `usage: node bench/run.mjs [--scope ${SCOPES.join('|')}] [--quick]
   --scope  which section to run (default all)
   --quick  smaller N (≤ 100,000 rows) and shorter runs, for trying changes; not for reporting`;
@@ -116,6 +116,11 @@ if (want('tracing')) {
   results.tracing = await m.runTracing({ quick: opts.quick, log });
   printers[8] = () => m.printTracing(results.tracing);
 }
+if (want('cluster')) {
+  const m = await import('./cluster.bench.mjs');
+  results.cluster = await m.runCluster({ quick: opts.quick, log });
+  printers[10] = () => m.printCluster(results.cluster);
+}
 if (want('kernel')) {
   const { ensureNative } = await import('./setup.mjs');
   const native = await ensureNative();
@@ -146,7 +151,7 @@ const file = path.join(dir, `${started.toISOString().replace(/[:.]/g, '-')}.json
 const strip = (r) => (r ? r.data : undefined);
 writeFileSync(
   file,
-  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn), proxy: strip(results.proxy), soak: strip(results.soak) }, null, 2)}\n`,
+  `${JSON.stringify({ meta, goals: summary, kernel: strip(results.kernel), route: strip(results.route), startup: strip(results.startup), learn: strip(results.learn), proxy: strip(results.proxy), soak: strip(results.soak), cluster: strip(results.cluster) }, null, 2)}\n`,
 );
 console.log(`results: ${path.relative(process.cwd(), file)}`);
 

@@ -324,23 +324,29 @@ export class PgMemory implements UserMemory {
     }
   }
 
-  /** One transaction: the ordering lock, the rows, a NOTIFY for the other instances. */
+  /**
+   * One statement, so one round trip and one transaction: the ordering lock (taken by the row
+   * source before any row is inserted, so before any id is drawn), the rows, a NOTIFY for the other
+   * instances (delivered at commit).
+   */
   private async insert(rows: readonly CorrectionRow[]): Promise<void> {
-    await inTransaction(this.o.pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, LOCKS.corrections]);
-      const params: unknown[] = [];
-      const tuples = rows.map((r) => {
-        params.push(r.uid, this.spaceKey, Buffer.from(r.vector, 'base64'), r.tier, r.label, r.textHash, r.origin, r.weight, r.ts, this.o.instance);
-        const n = params.length;
-        return `(${Array.from({ length: 10 }, (_, i) => `$${n - 9 + i}`).join(', ')})`;
-      });
-      await client.query(
-        `INSERT INTO srd_corrections (uid, space, vector, tier, label, text_hash, origin, weight, ts, instance) VALUES ${tuples.join(', ')}
-         ON CONFLICT (uid) DO NOTHING`,
-        params,
-      );
-      await client.query('SELECT pg_notify($1, $2)', [CORRECTIONS_CHANNEL, this.spaceKey]);
+    const params: unknown[] = [LOCK_NAMESPACE, LOCKS.corrections, CORRECTIONS_CHANNEL, this.spaceKey];
+    const tuples = rows.map((r) => {
+      params.push(r.uid, this.spaceKey, Buffer.from(r.vector, 'base64'), r.tier, r.label, r.textHash, r.origin, r.weight, r.ts, this.o.instance);
+      const n = params.length - 9;
+      const casts = ['uuid', 'text', 'bytea', 'text', 'text', 'text', 'text', 'float8', 'float8', 'text'];
+      return `(${casts.map((c, i) => `$${n + i}::${c}`).join(', ')})`;
     });
+    await this.o.pool.query(
+      `WITH ins AS (
+         INSERT INTO srd_corrections (uid, space, vector, tier, label, text_hash, origin, weight, ts, instance)
+         SELECT v.* FROM (VALUES ${tuples.join(', ')}) AS v(uid, space, vector, tier, label, text_hash, origin, weight, ts, instance),
+           (SELECT pg_advisory_xact_lock($1, $2)) AS ordering
+         ON CONFLICT (uid) DO NOTHING
+         RETURNING id)
+       SELECT pg_notify($3, $4), (SELECT count(*) FROM ins) AS inserted`,
+      params,
+    );
   }
 
   /** Asks for a sync (NOTIFY, poll); runs one more after the current when one is running. */

@@ -1,0 +1,142 @@
+// Private PostgreSQL and Redis servers for the cluster section (issue 20): Debian's binaries on
+// loopback with throw-away data dirs, the bench's own small copy of what
+// test/helpers/cluster-servers.ts does for the tests (the bench runs plain .mjs, not TypeScript).
+
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/** The newest Debian PostgreSQL bin dir with initdb and postgres, or null. */
+export function postgresBinDir() {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return null;
+  const majors = readdirSync(base)
+    .filter((d) => /^\d+$/.test(d))
+    .sort((a, b) => Number(b) - Number(a));
+  for (const m of majors) {
+    const dir = path.join(base, m, 'bin');
+    if (existsSync(path.join(dir, 'initdb')) && existsSync(path.join(dir, 'postgres'))) return dir;
+  }
+  return null;
+}
+
+/** `redis-server` on PATH or in /usr/bin, or null. */
+export function redisServerBinary() {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin']) {
+    const p = path.join(dir, 'redis-server');
+    if (dir && existsSync(p)) return p;
+  }
+  return null;
+}
+
+/** Why the cluster section cannot run here, or null when it can. */
+export function clusterUnavailable() {
+  const missing = [];
+  if (!postgresBinDir()) missing.push('PostgreSQL (initdb, postgres)');
+  if (!redisServerBinary()) missing.push('redis-server');
+  return missing.length ? `missing ${missing.join(' and ')}: install Debian's postgresql and redis-server packages` : null;
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/**
+ * Starts PostgreSQL (as the `postgres` OS user when root: it refuses to run as root), fsync on, and
+ * resolves `{ url, createDatabase(), stop() }` once `SELECT 1` answers (20 s at most).
+ */
+export async function startPostgres() {
+  const bin = postgresBinDir();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'srd-bench-pg-'));
+  const data = path.join(tmp, 'data');
+  const ids = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) } : {};
+  if (ids.uid !== undefined) chownSync(tmp, ids.uid, ids.gid);
+  execFileSync(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'srd', '--no-sync', '-E', 'UTF8', '--locale=C'], { ...ids, stdio: 'ignore' });
+  const port = await freePort();
+  const proc = spawn(
+    path.join(bin, 'postgres'),
+    ['-D', data, '-p', String(port), '-k', tmp, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=100', '-c', 'shared_buffers=32MB'],
+    { ...ids, stdio: 'ignore' },
+  );
+  children.add(proc);
+  const url = `postgres://srd@127.0.0.1:${port}/postgres`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      await client.end();
+      break;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw new Error(`PostgreSQL did not answer within 20 s: ${err.message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  let n = 0;
+  return {
+    url,
+    async createDatabase() {
+      const name = `srd_bench_${process.pid}_${++n}`;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`CREATE DATABASE "${name}"`);
+      await client.end();
+      return `postgres://srd@127.0.0.1:${port}/${name}`;
+    },
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGINT');
+      await exited;
+      children.delete(proc);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts redis-server without persistence; resolves `{ url, stop() }` once it answers PING (10 s at most). */
+export async function startRedis() {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'srd-bench-redis-'));
+  const proc = spawn(redisServerBinary(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  children.add(proc);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write('PING\r\n'));
+      s.once('data', (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith('+PONG'));
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+      children.delete(proc);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
