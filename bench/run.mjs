@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // smart-routerd benchmarks (issue 7). Not tests: they print ratios measured in one run and never
 // pass or fail on time (DESIGN.md §9). From the repository root: `npm run bench` (builds first),
-// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|proxy|soak|tracing|cluster|all` on an existing build.
+// or `node bench/run.mjs --scope kernel|route|startup|learn|plugin|proxy|soak|tracing|classifier|cluster|all` on an existing build.
 // Writes every figure to bench/results/<timestamp>.json. See bench/README.md.
 
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
-const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'tracing', 'cluster', 'all'];
+const SCOPES = ['kernel', 'route', 'startup', 'learn', 'plugin', 'proxy', 'soak', 'tracing', 'classifier', 'cluster', 'all'];
 const USAGE = `usage: node bench/run.mjs [--scope ${SCOPES.join('|')}] [--quick]
   --scope  which section to run (default all)
   --quick  smaller N (≤ 100,000 rows) and shorter runs, for trying changes; not for reporting`;
@@ -115,6 +115,11 @@ if (want('tracing')) {
   const m = await import('./tracing.bench.mjs');
   results.tracing = await m.runTracing({ quick: opts.quick, log });
   printers[8] = () => m.printTracing(results.tracing);
+}
+if (want('classifier')) {
+  const m = await import('./classifier.bench.mjs');
+  results.classifier = await m.runClassifier({ quick: opts.quick, log });
+  printers[9] = () => m.printClassifier(results.classifier);
 }
 if (want('cluster')) {
   const m = await import('./cluster.bench.mjs');

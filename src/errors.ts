@@ -34,6 +34,8 @@ export const ErrorTable = {
   SRD_ERR_VCTR_DIMS_MISMATCH: { wire: 'UNAVAILABLE', description: 'A vector file has a different dimension than the configured embedder.' },
   SRD_ERR_DNA_MISSING: { wire: 'UNAVAILABLE', description: 'No DNA file was found for the configured embedding space.' },
   SRD_ERR_SEED_INVALID: { wire: 'INVALID_REQUEST', description: 'A DNA seed file has a line that is not a valid {text,label,lang} record.' },
+  SRD_ERR_MODEL_CORRUPT: { wire: 'UNAVAILABLE', description: 'The intent classifier file cannot be read or fails its checks (magic, size, CRC-32, header).' },
+  SRD_ERR_MODEL_MISMATCH: { wire: 'UNAVAILABLE', description: 'The intent classifier file was trained with another feature extractor or intent order.' },
   SRD_ERR_KERNEL_LOAD: { wire: 'UNAVAILABLE', description: 'The WebAssembly similarity kernel could not be loaded.' },
   SRD_ERR_EMBED_TIMEOUT: { wire: 'UNAVAILABLE', description: 'The embedding provider did not answer within embedding.timeoutMs.' },
   SRD_ERR_EMBED_FAILED: { wire: 'UNAVAILABLE', description: 'The embedding provider could not be reached or answered with an HTTP error.' },

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   dashboard: async () => (await import('./commands/dashboard.js')).registerDashboard,
   eval: async () => (await import('./commands/eval.js')).registerEval,
   dna: async () => (await import('./commands/dna.js')).registerDna,
+  train: async () => (await import('./commands/train.js')).registerTrain,
   learning: async () => (await import('./commands/learn.js')).registerLearning,
   service: async () => (await import('./commands/service.js')).registerService,
   enable: async () => (await import('./commands/enable.js')).registerEnable,

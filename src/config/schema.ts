@@ -204,6 +204,23 @@ export const ConfigSchema = z
     dnaSimilarityThreshold: z.number().min(-1).max(1).optional(),
     /** When the two best DNA intents of different tiers are closer than this, keywords break the tie. */
     softPartitionThreshold: z.number().min(0).max(2).default(0.1),
+    /**
+     * Route with the supervised intent classifier in the built-in local embedding space (issue 16;
+     * the model is data/intent-classifier.bin, rebuilt by `npm run train`). It decides after user
+     * patches and before the DNA; false leaves the DNA to decide, as remote embedding spaces always do.
+     */
+    intentClassifier: z.boolean().default(true),
+    /**
+     * Calibrated tier probability below which an intent-classifier decision is not trusted and
+     * `lowConfidenceTier` decides instead (docs/pipeline.md). In [0.5, 1]; 0.5 never falls back.
+     */
+    lowConfidenceThreshold: z.number().min(0.5).max(1).default(0.65),
+    /**
+     * Tier of a low-confidence classifier decision: "auto" = flagship when CODE+REASON together are
+     * more probable than the other four intents, else lightweight; or a fixed tier ("flagship" for
+     * quality first, "lightweight" for cost first).
+     */
+    lowConfidenceTier: z.enum(['auto', 'flagship', 'lightweight']).default('auto'),
     /** Model for lightweight decisions; default: lightweightModels[0]. */
     defaultLightweightModel: ModelRef.optional(),
     /** Model for flagship decisions; default: flagshipModels[0]. */

@@ -64,11 +64,12 @@ export function statusView(s: StatusState): Record<string, unknown> {
       enabled: config.enabled,
       configPath: paths.configExists ? paths.configPath : null,
       stateDir: paths.stateDir,
-      ...(space?.status() ?? { embedding: null, fallback: null, dnaBuild: null, dna: null }),
+      ...(space?.status() ?? { embedding: null, fallback: null, dnaBuild: null, dna: null, classifier: null }),
       thresholds: {
         dna: space?.dnaThreshold ?? null,
         patch: config.patchSimilarityThreshold,
         softPartition: config.softPartitionThreshold,
+        lowConfidence: config.lowConfidenceThreshold,
       },
       models: { flagship: space?.modelFor('flagship') ?? null, lightweight: space?.modelFor('lightweight') ?? null },
       kernel: s.pool ? { flavour: s.pool.flavour, workers: s.pool.threads, sharedBytes: s.pool.memory.usedBytes } : null,

@@ -1,6 +1,6 @@
 export { type BreakerOptions, type BreakerSnapshot, type BreakerState, CircuitBreaker } from './breaker.js';
 export { type CreateEmbedderOptions, createEmbedder, createRemoteEmbedder, remoteBaseUrl, sendsDimensions } from './create.js';
-export { extractFeatures, normalizeText, stem } from './features.js';
+export { extractFeatures, FeatureCollector, normalizeText, stem } from './features.js';
 export { GeminiEmbedder } from './gemini.js';
 export { hash32, LOCAL_MODEL, LocalEmbedder } from './local.js';
 export { OpenAiEmbedder } from './openai.js';

@@ -13,19 +13,33 @@ export interface EvalSample {
   scores: Partial<Record<Intent, number>> | null;
 }
 
-/** Accuracy figures of one slice. */
+/** Accuracy and calibration figures of one slice (issue 16 "It is done when" 2 names each). */
 export interface SliceFigures {
   n: number;
   labelAccuracy: number;
   tierAccuracy: number;
   flagshipRecall: number;
   flagshipPrecision: number;
+  /** Share of lightweight-tier messages routed lightweight. */
+  lightweightRecall: number;
+  /** ECE of the tier confidence (10 equal-width bins). */
+  expectedCalibrationError: number;
+  /** Share of all messages routed to the wrong tier with confidence ≥ 0.95. */
+  confidentWrongTier: number;
+}
+
+/** A slice's figures and, beside them, those of the always-lightweight router on the same messages. */
+export interface SliceReport extends SliceFigures {
+  /**
+   * Always-lightweight: every message lightweight, intent the slice's most common lightweight
+   * label, confidence the slice's lightweight share (the best constant, so its ECE is 0).
+   */
+  baseline: SliceFigures;
 }
 
 /** The full report of `smart-routerd eval` (`--json` prints it as is). */
-export interface EvalReport extends SliceFigures {
-  expectedCalibrationError: number;
-  byLang: Record<string, SliceFigures>;
+export interface EvalReport extends SliceReport {
+  byLang: Record<string, SliceReport>;
   /** confusion[truth][predicted intent or "none"] = count. */
   confusion: Record<string, Record<string, number>>;
   bySource: Record<string, number>;
@@ -42,21 +56,30 @@ export interface EvalReport extends SliceFigures {
   latencyMs: { mean: number; p50: number; p99: number };
 }
 
-/** Figures of a slice: label and tier accuracy, flagship recall and precision. */
+/** Confidence from which a wrong-tier decision counts as confidently wrong (issue 16). */
+export const CONFIDENT = 0.95;
+
+/** Figures of a slice: label and tier accuracy, recall of both tiers, flagship precision, ECE, confidently wrong share. */
 export function sliceFigures(samples: EvalSample[]): SliceFigures {
   const n = samples.length;
   let label = 0,
     tier = 0,
     flagTruth = 0,
     flagPred = 0,
-    flagBoth = 0;
+    flagBoth = 0,
+    lightTruth = 0,
+    lightBoth = 0,
+    confidentWrong = 0;
   for (const s of samples) {
     const truthTier = INTENT_TIER[s.label];
     if (s.predictedIntent === s.label) label++;
     if (s.predictedTier === truthTier) tier++;
+    else if (s.confidence >= CONFIDENT) confidentWrong++;
     if (truthTier === 'flagship') flagTruth++;
+    else lightTruth++;
     if (s.predictedTier === 'flagship') flagPred++;
     if (truthTier === 'flagship' && s.predictedTier === 'flagship') flagBoth++;
+    if (truthTier === 'lightweight' && s.predictedTier === 'lightweight') lightBoth++;
   }
   const r = (x: number) => Math.round(x * 10000) / 10000;
   return {
@@ -65,7 +88,24 @@ export function sliceFigures(samples: EvalSample[]): SliceFigures {
     tierAccuracy: r(n ? tier / n : 0),
     flagshipRecall: r(flagTruth ? flagBoth / flagTruth : 0),
     flagshipPrecision: r(flagPred ? flagBoth / flagPred : 0),
+    lightweightRecall: r(lightTruth ? lightBoth / lightTruth : 0),
+    expectedCalibrationError: expectedCalibrationError(samples),
+    confidentWrongTier: r(n ? confidentWrong / n : 0),
   };
+}
+
+/** The always-lightweight router's figures on the same messages (SliceReport.baseline). */
+export function baselineFigures(samples: EvalSample[]): SliceFigures {
+  const counts = new Map<Intent, number>();
+  for (const s of samples) if (INTENT_TIER[s.label] === 'lightweight') counts.set(s.label, (counts.get(s.label) ?? 0) + 1);
+  let common: Intent | null = null;
+  for (const intent of INTENTS) if ((counts.get(intent) ?? 0) > (common ? counts.get(common)! : 0)) common = intent;
+  const lightShare = samples.length ? [...counts.values()].reduce((a, b) => a + b, 0) / samples.length : 0;
+  return sliceFigures(samples.map((s) => ({ ...s, predictedTier: 'lightweight', predictedIntent: common, confidence: lightShare })));
+}
+
+function sliceReport(samples: EvalSample[]): SliceReport {
+  return { ...sliceFigures(samples), baseline: baselineFigures(samples) };
 }
 
 /**
@@ -100,9 +140,8 @@ export function evalReport(samples: EvalSample[]): EvalReport {
   const pct = (p: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]! : 0);
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   return {
-    ...sliceFigures(samples),
-    expectedCalibrationError: expectedCalibrationError(samples),
-    byLang: Object.fromEntries(langs.map((l) => [l, sliceFigures(samples.filter((s) => s.lang === l))])),
+    ...sliceReport(samples),
+    byLang: Object.fromEntries(langs.map((l) => [l, sliceReport(samples.filter((s) => s.lang === l))])),
     confusion,
     bySource,
     worst: wrong.slice(0, 10).map(({ text, label, lang, predictedTier, predictedIntent, confidence, source, scores }) => ({

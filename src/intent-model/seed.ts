@@ -4,13 +4,15 @@ import path from 'node:path';
 import { SrdError } from '../errors.js';
 import { type Intent, isIntent } from '../intents.js';
 
-/** One labelled utterance: a seed line or an evaluation line (`{text,label,lang}` JSONL). */
+/** One labelled utterance: a seed, corpus or evaluation line (`{text,label,lang,source?,split?}` JSONL). */
 export interface LabelledText {
   text: string;
   label: Intent;
   lang: string;
   /** Where the item comes from (a dataset name), when the line says (`source`). */
   source?: string;
+  /** The corpus split of the item (`train`, `calib` or `dev`), when the line says (`split`). */
+  split?: string;
 }
 
 /**
@@ -34,6 +36,7 @@ export function parseLabelledJsonl(content: string, file: string, code: 'SRD_ERR
       throw new SrdError(code, `${where}: "label" must be one of CHAT, FACT, TRANS, CODE, REASON, WRITE (got ${JSON.stringify(r.label)})`);
     const item: LabelledText = { text: r.text, label: r.label, lang: typeof r.lang === 'string' ? r.lang : 'unknown' };
     if (typeof r.source === 'string') item.source = r.source;
+    if (typeof r.split === 'string') item.split = r.split;
     out.push(item);
   });
   return out;

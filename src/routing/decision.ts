@@ -1,10 +1,11 @@
 import type { Intent, Tier } from './intents.js';
 
 /**
- * Which pipeline stage decided (docs/pipeline.md). `local-dna`: the configured remote embedder
- * could not embed (or has no DNA yet) and the built-in local embedder's DNA decided instead.
+ * Which pipeline stage decided (docs/pipeline.md). `model`: the supervised intent classifier of
+ * the built-in local space (issue 16). `local-dna`: the configured remote embedder could not embed
+ * (or has no DNA yet) and the built-in local embedder's DNA decided instead.
  */
-export type DecisionSource = 'prefix' | 'patch' | 'dna' | 'local-dna' | 'keyword' | 'default' | 'disabled';
+export type DecisionSource = 'prefix' | 'patch' | 'model' | 'dna' | 'local-dna' | 'keyword' | 'default' | 'disabled';
 
 /** The answer to one route request (DESIGN.md §2 step 5). */
 export interface RouteDecision {
@@ -20,7 +21,7 @@ export interface RouteDecision {
   source: DecisionSource;
   /** The DNA intent behind the decision, when one was identified. */
   intent: Intent | null;
-  /** Best DNA cosine per intent, when DNA was consulted. */
+  /** Per intent: the classifier's calibrated probability (source `model`), else the best DNA cosine when DNA was consulted. */
   scores: Partial<Record<Intent, number>> | null;
   /** Wall time inside the router, ms (embedding + search + decision). */
   latencyMs: number;

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { DOCUMENTED_DNA_THRESHOLD } from '../config/index.js';
 import type { Embedder } from '../embedding/index.js';
 import { isSrdError, SrdError } from '../errors.js';
-import { type DnaModel, type IntentScores, intentScores } from '../intent-model/index.js';
+import { type ClassifierPrediction, classifierDecision, type DnaModel, type IntentClassifier, type IntentScores, intentScores } from '../intent-model/index.js';
 import type { KernelPool, MatrixRegion } from '../kernel/index.js';
 import type { PatchHit } from '../memory/index.js';
 import type { DecisionSource, LearningEvent, RouteDecision } from './decision.js';
@@ -25,6 +25,11 @@ export interface RouterDeps {
   embedder: Embedder;
   /** Null while no usable DNA exists (keywords and default still route). */
   dna: DnaModel | null;
+  /**
+   * The supervised intent classifier (issue 16), wired only in the built-in local embedding space
+   * (config intentClassifier); it decides after patches, before the DNA. Absent or null: the DNA decides.
+   */
+  classifier?: IntentClassifier | null;
   scanDna: DnaScanner;
   /**
    * Records a prefix learning event (never the router's own decisions: DESIGN.md §4); the route
@@ -80,7 +85,7 @@ type Stage = (ctx: RouteContext) => RouteDecision | null | Promise<RouteDecision
 /**
  * The Smart Router pipeline (DESIGN.md §2, docs/pipeline.md), one stage each:
  *
- *   disabled → prefix → embed → patch → dna → keyword (else default)
+ *   disabled → prefix → embed → patch → model (local space) → dna → keyword (else default)
  *
  * A route never fails: an embedding or scan error sets `why` and skips to the keyword stage (or,
  * with a remote embedder's local fallback, decides in the fallback space), and `reasoning` says so.
@@ -93,6 +98,7 @@ export class Router {
     (c) => this.prefixStage(c),
     (c) => this.embedStage(c),
     (c) => this.patchStage(c),
+    (c) => this.modelStage(c),
     (c) => this.dnaStage(c),
     (c) => this.keywordStage(c),
   ];
@@ -102,7 +108,7 @@ export class Router {
   }
 
   /** Swaps config and/or DNA (SIGHUP reload); in-flight routes finish on what they started with. */
-  update(partial: Partial<Pick<RouterDeps, 'config' | 'dna' | 'scanDna' | 'fallback' | 'dnaPending'>>): void {
+  update(partial: Partial<Pick<RouterDeps, 'config' | 'dna' | 'classifier' | 'scanDna' | 'fallback' | 'dnaPending'>>): void {
     this.deps = { ...this.deps, ...partial };
   }
 
@@ -186,6 +192,44 @@ export class Router {
         return null;
       },
     );
+  }
+
+  /**
+   * The intent classifier decides: the more probable tier, its confidence the calibrated tier
+   * probability. Below lowConfidenceThreshold the tier is lowConfidenceTier's ("auto": the more
+   * probable tier) and `reasoning` says so. Runs on the text alone, so an embedding failure does not
+   * stop it; a classifier error (a bug) is noted and the DNA decides.
+   */
+  private modelStage(ctx: RouteContext): RouteDecision | null {
+    const { deps } = ctx;
+    if (!deps.classifier) return null;
+    let p: ClassifierPrediction;
+    try {
+      p = deps.classifier.predict(ctx.text);
+    } catch (err) {
+      ctx.notes.push(`intent classifier failed (${(err as Error).message})`);
+      return null;
+    }
+    const { config } = deps;
+    const model = classifierDecision(p);
+    const flagship = p.tierProbability.flagship;
+    const known = `${Math.round(p.coverage * 100)}% of its n-grams known${p.coverage < OOD_COVERAGE ? ', out of distribution' : ''}`;
+    const said = `intent model: ${p.intent} p=${p.probability[p.intent].toFixed(2)}, CODE+REASON ${flagship.toFixed(2)} (${known})`;
+    let tier = model.tier;
+    let reasoning: string;
+    if (model.confidence >= config.lowConfidenceThreshold) {
+      reasoning = `${said} → ${tier}`;
+    } else {
+      const setting = config.lowConfidenceTier;
+      if (setting !== 'auto') tier = setting;
+      const how = setting === 'auto' ? `auto: CODE+REASON ${flagship > 0.5 ? 'lead' : 'do not lead'}` : setting;
+      reasoning = `${said}; low confidence (${model.confidence.toFixed(2)} < lowConfidenceThreshold ${config.lowConfidenceThreshold}) → lowConfidenceTier ${how} → ${tier}`;
+    }
+    const intent = tier === model.tier ? model.intent : bestIntentOf(p, tier);
+    if (ctx.why) reasoning = `${ctx.why}; ${reasoning}`;
+    const decision = this.finish(ctx, tier, 'model', p.tierProbability[tier], reasoning, intent);
+    decision.scores = roundScores(p.probability);
+    return decision;
   }
 
   /** The best DNA intent at ≥ the DNA threshold decides its tier (soft partition when the tiers are close). */
@@ -299,6 +343,18 @@ export class Router {
     });
     return Promise.race([embedder.embed(text, controller.signal), timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/** Feature coverage below which `reasoning` calls a message out of distribution (the calibration already lowered its confidence). */
+const OOD_COVERAGE = 0.5;
+
+/** The most probable intent of `tier`. */
+function bestIntentOf(p: ClassifierPrediction, tier: Tier): Intent {
+  let best: Intent | null = null;
+  for (const [intent, prob] of Object.entries(p.probability) as Array<[Intent, number]>) {
+    if (INTENT_TIER[intent] === tier && (best === null || prob > p.probability[best])) best = intent;
+  }
+  return best!;
 }
 
 /**

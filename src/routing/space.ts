@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { createEmbedder, type Embedder, type EmbeddingSpace, sameSpace, spaceId } from '../embedding/index.js';
 import { SrdError } from '../errors.js';
-import { type DnaModel, findDna, loadOrBuildDna, readDnaFile } from '../intent-model/index.js';
+import { classifierCandidates, type DnaModel, findDna, type LoadedClassifier, loadClassifier, loadOrBuildDna, readDnaFile } from '../intent-model/index.js';
 import type { KernelPool, MatrixRegion } from '../kernel/index.js';
 import { MemoryStore, type Patch, PatchIndex, type PatchOrigin, PatchSearch, type UserMemory } from '../memory/index.js';
 import type { RouteDecision } from './decision.js';
@@ -28,6 +28,8 @@ export interface RoutingSpaceOptions {
    * `cluster.postgres.url` is set); null or absent: the journal in the state dir.
    */
   openSharedMemory?: ((space: EmbeddingSpace, config: Config) => Promise<UserMemory | null>) | undefined;
+  /** Intent classifier files to try in order; default classifierCandidates(stateDir) (state dir, then package). */
+  classifierFiles?: readonly string[];
 }
 
 /**
@@ -40,6 +42,8 @@ export class RoutingSpace {
   readonly config: Config;
   readonly embedder: Embedder;
   private dna: DnaModel | null;
+  /** The intent classifier, loaded once per space and kept hot (local space with config intentClassifier); null: the DNA decides. */
+  private readonly classifier: LoadedClassifier | null;
   /** The DNA's rows in kernel memory, column-major (KernelPool.loadColumns). */
   private dnaRegion: MatrixRegion | null;
   private router: Router;
@@ -52,9 +56,17 @@ export class RoutingSpace {
   private readonly logger: Logger;
   private closed = false;
 
-  private constructor(options: RoutingSpaceOptions, embedder: Embedder, dna: DnaModel | null, memory: UserMemory | null, patches: PatchSearch | null) {
+  private constructor(
+    options: RoutingSpaceOptions,
+    embedder: Embedder,
+    dna: DnaModel | null,
+    classifier: LoadedClassifier | null,
+    memory: UserMemory | null,
+    patches: PatchSearch | null,
+  ) {
     this.config = options.config;
     this.embedder = embedder;
+    this.classifier = classifier;
     this.pool = options.pool;
     this.logger = options.logger;
     this.dna = dna;
@@ -76,6 +88,11 @@ export class RoutingSpace {
     const embedder = createEmbedder(config, { logger });
     // A remote space's missing DNA is built in the background (RemoteSpace); start-up never waits on the network.
     const dna = embedder.embedSync ? await loadOrBuildDna(stateDir, embedder, logger) : await findDna(stateDir, embedder, logger);
+    // The classifier is the model of the built-in local space only; remote spaces keep the DNA (issue 16).
+    const classifier =
+      config.intentClassifier && embedder.space.provider === 'local'
+        ? await loadClassifier(options.classifierFiles ?? classifierCandidates(stateDir), logger)
+        : null;
     let memory: UserMemory | null = null;
     let patches: PatchSearch | null = null;
     if (previous?.memory && sameSpace(previous.embedder.space, embedder.space) && sameMemorySettings(previous.config, config)) {
@@ -88,7 +105,7 @@ export class RoutingSpace {
       memory = await openMemory(options, embedder.space);
       patches = memory ? new PatchSearch(memory, new PatchIndex(pool, embedder.space.dims), pool) : null;
     }
-    const space = new RoutingSpace(options, embedder, dna, memory, patches);
+    const space = new RoutingSpace(options, embedder, dna, classifier, memory, patches);
     // One background DNA build per space at a time: the previous space's stops first.
     await previous?.remote?.close();
     if (!embedder.embedSync) {
@@ -152,12 +169,14 @@ export class RoutingSpace {
     return this.memory;
   }
 
-  /** `status` sections of this space: embedder, fallback and build, DNA. */
+  /** `status` sections of this space: embedder, fallback and build, DNA, intent classifier. */
   status(): Record<string, unknown> {
+    const c = this.classifier?.file;
     return {
       embedding: { ...this.embedder.space, health: this.embedder.health?.() ?? null },
       ...(this.remote?.status() ?? { fallback: null, dnaBuild: null }),
       dna: this.dna ? { path: this.dna.path, rows: this.dna.rows, temperature: this.dna.temperature } : null,
+      classifier: c ? { path: c.path, buckets: c.header.buckets, dim: c.header.dim, hidden: c.header.hidden, calibration: c.header.calibration } : null,
     };
   }
 
@@ -196,6 +215,7 @@ export class RoutingSpace {
       config: this.config,
       embedder: this.embedder,
       dna: this.dna,
+      classifier: this.classifier?.classifier ?? null,
       scanDna: region ? dnaScanner(this.pool, region) : () => Promise.reject(new Error('no DNA region')),
       fallback: this.remote?.fallbackRouter ?? undefined,
       dnaPending: () => this.remote?.pendingReason() ?? null,

@@ -56,7 +56,7 @@ describe('smart-routerd CLI', () => {
     expect(Object.keys(d).sort()).toEqual(
       ['confidence', 'decisionId', 'intent', 'latencyMs', 'modelTier', 'reasoning', 'scores', 'selectedModel', 'source'].sort(),
     );
-    expect(d).toMatchObject({ modelTier: 'flagship', source: 'dna', selectedModel: 'anthropic/claude-opus-4-5' });
+    expect(d).toMatchObject({ modelTier: 'flagship', source: 'model', selectedModel: 'anthropic/claude-opus-4-5' });
     expect(d.confidence).toBeGreaterThan(0);
     expect(d.confidence).toBeLessThanOrEqual(1);
   });

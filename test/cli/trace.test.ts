@@ -50,10 +50,10 @@ describe('smart-routerd trace', () => {
     const lines = trace.text().trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
-      /^\d{2}:\d{2}:\d{2}\.\d{3} {2}flagship {4}anthropic\/claude-opus-4-5 {2}\(CODE, dna, confidence \d\.\d{2}, [\d.]+ ms, via gateway\) {2}[0-9a-f-]{36}$/,
+      /^\d{2}:\d{2}:\d{2}\.\d{3} {2}flagship {4}anthropic\/claude-opus-4-5 {2}\(CODE, model, confidence \d\.\d{2}, [\d.]+ ms, via gateway\) {2}[0-9a-f-]{36}$/,
     );
     expect(lines[0]).toContain(a.decisionId);
-    expect(lines[1]).toMatch(/ lightweight .*\(CHAT, dna, /);
+    expect(lines[1]).toMatch(/ lightweight .*\(CHAT, model, /);
     expect(trace.text()).not.toContain('rate limiter');
     expect(await trace.stop()).toBe(0);
   });

@@ -58,9 +58,10 @@ describe('daemon lifecycle (issue 5)', () => {
     const daemon = await startDaemon({ stateDir: dir });
     const c = await daemon.client({ scopes });
     const text = 'Write a Python function that merges two sorted lists';
-    expect((await c.request<{ source: string }>('route', { text })).source).toBe('dna');
+    expect((await c.request<{ source: string }>('route', { text })).source).toBe('model');
 
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ dnaSimilarityThreshold: 0.999 }));
+    // Without the intent classifier the DNA decides, and its threshold applies.
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ intentClassifier: false, dnaSimilarityThreshold: 0.999 }));
     const seen = daemon.lines.length;
     daemon.proc.kill('SIGHUP');
     await until(() => daemon.lines.slice(seen).some((l) => l.includes('configuration and DNA reloaded')));
@@ -68,7 +69,7 @@ describe('daemon lifecycle (issue 5)', () => {
     expect(strict.source).not.toBe('dna');
     expect(strict.reasoning).toContain('no DNA intent reached 0.999');
 
-    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ dnaSimilarityThreshold: 0.2, timeDecay: { gamma: 'slow' } }));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ intentClassifier: false, dnaSimilarityThreshold: 0.2, timeDecay: { gamma: 'slow' } }));
     const seen2 = daemon.lines.length;
     daemon.proc.kill('SIGHUP');
     await until(() => daemon.lines.slice(seen2).some((l) => l.includes('reload rejected')));

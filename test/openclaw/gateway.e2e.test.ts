@@ -106,11 +106,11 @@ describe(`the real OpenClaw CLI (openclaw ${OPENCLAW_VERSION} on Node 26) talkin
     ] as const;
     const models: Record<string, string> = {};
 
-    it.each(cases)('routes $text to the $tier model, decided by the DNA', async ({ text, tier }) => {
+    it.each(cases)('routes $text to the $tier model, decided by the intent classifier', async ({ text, tier }) => {
       const r = await openclaw(['gateway', 'call', 'route', '--params', JSON.stringify({ text }), ...target(), '--json']);
       expect(r.status, explain(r)).toBe(0);
       const decision = stdoutJson(r);
-      expect(decision, explain(r)).toMatchObject({ modelTier: tier, source: 'dna' });
+      expect(decision, explain(r)).toMatchObject({ modelTier: tier, source: 'model' });
       expect(Object.keys(decision), explain(r)).toEqual(
         expect.arrayContaining(['decisionId', 'selectedModel', 'confidence', 'reasoning', 'intent', 'latencyMs']),
       );

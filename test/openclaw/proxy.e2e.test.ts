@@ -235,7 +235,7 @@ function demoTurns(label: string, getSide: () => OpenclawSide, getDaemon: () => 
         endpoint: client.endpoint,
         model: ROUTE[to].ref,
         tier: ROUTE[to].tier,
-        source: 'dna',
+        source: 'model',
       });
       expect(ROUTE[to].intents, context).toContain(routed[0]!.intent);
 

@@ -103,7 +103,7 @@ describe("Plano's five demo messages (CHAT/WRITE/FACT/TRANS → kimi, CODE/REASO
     const fake = to === 'kimi' ? kimi : claude;
     expect(res.headers.get('x-smart-router-model')).toBe(to === 'kimi' ? KIMI : OPUS);
     expect(res.headers.get('x-smart-router-tier')).toBe(to === 'kimi' ? 'lightweight' : 'flagship');
-    expect(res.headers.get('x-smart-router-source')).toBe('dna');
+    expect(res.headers.get('x-smart-router-source')).toBe('model');
     expect(res.headers.get('x-smart-router-decision-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(fake.received.length).toBe(before[to] + 1);
     expect(fake.received.at(-1)!.json.model).toBe(to === 'kimi' ? 'moonshotai/kimi-k2.5' : 'claude-opus-4-5');

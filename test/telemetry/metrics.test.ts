@@ -38,6 +38,7 @@ beforeAll(async () => {
   await client.request('route', { text: "Hey, what's up? Tell me something interesting." });
   await client.request('route', { text: 'F: hi there' });
   await client.request('route.feedback', { text: 'Summarise this contract', tier: 'flagship' });
+  await client.request('route', { text: 'Summarise this contract' });
   await client.request('no.such.method', {}).catch(() => undefined);
   const chat = (model: string) =>
     fetch(`http://127.0.0.1:${daemon.port}/v1/chat/completions`, {
@@ -63,16 +64,17 @@ afterAll(async () => {
 
 describe('GET /metrics', () => {
   it('counts decisions by tier, intent and deciding stage, and times them', () => {
-    expect(value('smart_routerd_decisions_total', { tier: 'flagship', intent: 'CODE', source: 'dna' })).toBe(1);
-    expect(value('smart_routerd_decisions_total', { tier: 'lightweight', intent: 'CHAT', source: 'dna' })).toBe(1);
+    expect(value('smart_routerd_decisions_total', { tier: 'flagship', intent: 'CODE', source: 'model' })).toBe(1);
+    expect(value('smart_routerd_decisions_total', { tier: 'lightweight', intent: 'CHAT', source: 'model' })).toBe(1);
     expect(value('smart_routerd_decisions_total', { tier: 'flagship', intent: 'none', source: 'prefix' })).toBe(1);
+    expect(value('smart_routerd_decisions_total', { tier: 'flagship', intent: 'none', source: 'patch' })).toBe(1);
     const hist = families.find((f) => f.name === 'smart_routerd_route_duration_seconds')!;
     expect(hist.type).toBe('HISTOGRAM');
-    expect(Number(hist.metrics[0]!.count)).toBe(3);
+    expect(Number(hist.metrics[0]!.count)).toBe(4);
   });
 
   it('counts gateway requests by method and outcome, with unknown methods under one label', () => {
-    expect(value('smart_routerd_gateway_requests_total', { method: 'route', outcome: 'ok' })).toBe(3);
+    expect(value('smart_routerd_gateway_requests_total', { method: 'route', outcome: 'ok' })).toBe(4);
     expect(value('smart_routerd_gateway_requests_total', { method: 'route.feedback', outcome: 'ok' })).toBe(1);
     expect(value('smart_routerd_gateway_requests_total', { method: 'unknown', outcome: 'INVALID_REQUEST' })).toBe(1);
     expect(families.find((f) => f.name === 'smart_routerd_gateway_requests_total')!.metrics.some((m) => m.labels?.method === 'no.such.method')).toBe(false);
@@ -90,8 +92,9 @@ describe('GET /metrics', () => {
     expect(value('smart_routerd_learning_events_total', { tier: 'flagship', origin: 'prefix' })).toBe(1);
     expect(value('smart_routerd_learning_events_total', { tier: 'flagship', origin: 'feedback' })).toBe(1);
     expect(Number(families.find((f) => f.name === 'smart_routerd_journal_fsync_duration_seconds')!.metrics[0]!.count)).toBeGreaterThanOrEqual(1);
-    // Two scans (patches, DNA) per route that reached them, all inline with the built-in embedder.
-    expect(value('smart_routerd_kernel_scans_total', { mode: 'inline' })).toBeGreaterThanOrEqual(2);
+    // The patch scan of the route after the corrections, inline with the built-in embedder (the
+    // intent classifier decides before the DNA, so the DNA is not scanned).
+    expect(value('smart_routerd_kernel_scans_total', { mode: 'inline' })).toBeGreaterThanOrEqual(1);
     expect(value('smart_routerd_kernel_scans_total', { mode: 'pool' })).toBeUndefined();
     expect(value('smart_routerd_compactions_total')).toBe(0);
   });

@@ -160,7 +160,7 @@ describe('OpenTelemetry traces with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       'smart_router.decision_id': decision.decisionId,
       'smart_router.tier': 'flagship',
       'smart_router.intent': 'CODE',
-      'smart_router.source': 'dna',
+      'smart_router.source': 'model',
       'smart_router.model': decision.selectedModel,
       'smart_router.via': 'gateway',
     });
@@ -202,7 +202,7 @@ describe('OpenTelemetry traces with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       'smart_router.decision_id': decisionId,
       'smart_router.tier': 'flagship',
       'smart_router.intent': 'CODE',
-      'smart_router.source': 'dna',
+      'smart_router.source': 'model',
       'smart_router.attempts': 2,
       // The fake OpenAI upstream reports prompt_tokens 12 (4 cached) and completion_tokens 7.
       'gen_ai.usage.input_tokens': 12,
