@@ -147,7 +147,8 @@ describe.skipIf(SKIP)('a team gateway: three instances on one PostgreSQL and one
 
   it('a correction taught on A routes on B and C within 200 ms (p99 printed)', async () => {
     const lags: number[] = [];
-    for (let i = 0; i < 40; i++) {
+    // 100 corrections, 200 lags: the p99 is not just the slowest one (a test machine's scheduling hiccup).
+    for (let i = 0; i < 100; i++) {
       const text = nonsense(1000 + i);
       const before = await route(b, text);
       expect(before.source).not.toBe('patch');
@@ -166,7 +167,7 @@ describe.skipIf(SKIP)('a team gateway: three instances on one PostgreSQL and one
     );
     expect(p99).toBeLessThanOrEqual(200);
     const rows = await db.query('SELECT count(DISTINCT text_hash)::int AS n FROM srd_corrections');
-    expect(rows.rows[0].n).toBeGreaterThanOrEqual(40);
+    expect(rows.rows[0].n).toBeGreaterThanOrEqual(100);
   });
 
   it('spend from all three lands in one ledger, and a key’s budget holds across them', async () => {
