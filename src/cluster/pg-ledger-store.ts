@@ -1,6 +1,17 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { KeyRecord, LedgerStore, UsageFilter, UsageGroup, UsageRow, UsageTotals } from '../ledger/index.js';
+import {
+  KEY_COLUMNS,
+  type KeyRecord,
+  keyRecord,
+  type LedgerStore,
+  totalsRow,
+  type UsageFilter,
+  type UsageGroup,
+  type UsageRow,
+  type UsageTotals,
+  usageRow,
+} from '../ledger/index.js';
 import type { LocalQueue } from './local-queue.js';
 import { isConnectionError, storeDown } from './pg.js';
 
@@ -297,23 +308,6 @@ export class PgLedgerStore implements LedgerStore {
 const SUMS = `count(*) AS requests, count(*) FILTER (WHERE status >= 400) AS errors, sum(input_tokens) AS input,
   sum(output_tokens) AS output, sum(cache_read_tokens) AS cache_read, sum(cache_write_tokens) AS cache_write, sum(cost_usd) AS cost`;
 
-/** KeyRecord fields and their columns (updateKey). */
-const KEY_COLUMNS = {
-  alias: 'alias',
-  preview: 'preview',
-  createdAt: 'created_at',
-  revokedAt: 'revoked_at',
-  maxBudget: 'max_budget',
-  budgetDuration: 'budget_duration',
-  budgetResetAt: 'budget_reset_at',
-  spend: 'spend',
-  totalSpend: 'total_spend',
-  models: 'models',
-  rpmLimit: 'rpm_limit',
-  tpmLimit: 'tpm_limit',
-  metadata: 'metadata',
-} as const;
-
 function whereOf(f: UsageFilter): { where: string; params: unknown[] } {
   const clauses: string[] = [];
   const params: unknown[] = [];
@@ -330,68 +324,4 @@ function whereOf(f: UsageFilter): { where: string; params: unknown[] } {
     clauses.push(`key_hash = $${params.length}`);
   }
   return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
-}
-
-type Row = Record<string, unknown>;
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-function totalsRow(r: Row): UsageTotals {
-  return {
-    group: str(r.grp),
-    requests: Number(r.requests ?? 0),
-    errors: Number(r.errors ?? 0),
-    inputTokens: Number(r.input ?? 0),
-    outputTokens: Number(r.output ?? 0),
-    cacheReadTokens: Number(r.cache_read ?? 0),
-    cacheWriteTokens: Number(r.cache_write ?? 0),
-    costUsd: Number(r.cost ?? 0),
-  };
-}
-
-function usageRow(r: Row): UsageRow {
-  return {
-    id: String(r.id),
-    ts: Number(r.ts),
-    keyHash: str(r.key_hash),
-    keyName: String(r.key_name),
-    session: str(r.session),
-    endpoint: String(r.endpoint),
-    requestedModel: String(r.requested_model),
-    model: str(r.model),
-    provider: str(r.provider),
-    tier: str(r.tier),
-    intent: str(r.intent),
-    decisionId: str(r.decision_id),
-    source: String(r.source),
-    inputTokens: Number(r.input_tokens),
-    outputTokens: Number(r.output_tokens),
-    cacheReadTokens: Number(r.cache_read_tokens),
-    cacheWriteTokens: Number(r.cache_write_tokens),
-    usageReported: r.usage_reported === true,
-    costUsd: Number(r.cost_usd),
-    latencyMs: Number(r.latency_ms),
-    ttfbMs: num(r.ttfb_ms),
-    status: Number(r.status),
-    attempts: Number(r.attempts),
-  };
-}
-
-function keyRecord(r: Row): KeyRecord {
-  return {
-    hash: String(r.hash),
-    alias: str(r.alias),
-    preview: String(r.preview),
-    createdAt: Number(r.created_at),
-    revokedAt: num(r.revoked_at),
-    maxBudget: num(r.max_budget),
-    budgetDuration: str(r.budget_duration),
-    budgetResetAt: num(r.budget_reset_at),
-    spend: Number(r.spend),
-    totalSpend: Number(r.total_spend),
-    models: r.models as string[],
-    rpmLimit: num(r.rpm_limit),
-    tpmLimit: num(r.tpm_limit),
-    metadata: r.metadata as Record<string, unknown>,
-  };
 }

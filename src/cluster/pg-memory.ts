@@ -9,8 +9,9 @@ import {
   type CompactionReport,
   checkNewPatch,
   type DecaySettings,
-  decayedWeight,
+  exportRecordsOf,
   freezePatch,
+  liveSummary,
   type MemoryExportRecord,
   type MemoryMatrix,
   type MemoryStats,
@@ -190,14 +191,7 @@ export class PgMemory implements UserMemory {
   }
 
   stats(): MemoryStats {
-    const byTier: Record<Tier, number> = { flagship: 0, lightweight: 0 };
-    let oldest: number | null = null;
-    let newest: number | null = null;
-    for (const p of this.live) {
-      byTier[p.tier]++;
-      if (oldest === null || p.timestamp < oldest) oldest = p.timestamp;
-      if (newest === null || p.timestamp > newest) newest = p.timestamp;
-    }
+    const { byTier, oldest, newest } = liveSummary(this.live);
     return {
       patches: this.live.length,
       byTier,
@@ -238,18 +232,7 @@ export class PgMemory implements UserMemory {
   }
 
   exportRecords(): MemoryExportRecord[] {
-    const now = this.now();
-    const { gamma, halfLifeDays } = this.o.timeDecay;
-    return this.live.map((p) => ({
-      id: p.id,
-      tier: p.tier,
-      label: p.label,
-      timestamp: p.timestamp,
-      weight: p.weight,
-      decayedWeight: decayedWeight(p.weight, now - p.timestamp, gamma, halfLifeDays),
-      textHash: p.textHash,
-      origin: p.origin,
-    }));
+    return exportRecordsOf(this.live, this.now(), this.o.timeDecay);
   }
 
   /** Forgets every correction of this space, cluster-wide. Rejects with SRD_ERR_STORE_DOWN when the database is unreachable. */

@@ -1,3 +1,4 @@
+export { type ColumnRow, KEY_COLUMNS, keyRecord, totalsRow, usageRow } from './columns.js';
 export { isDuration, windowEnd, windowStart } from './duration.js';
 export { hashKey, KEY_PREFIX, KeyLimitError, type KeySpec, LocalRateLimits, MINUTE, type RateExcess, type RateLimits, VirtualKeys } from './keys.js';
 export { Ledger, type UsageEntry, type UsageReport } from './ledger.js';

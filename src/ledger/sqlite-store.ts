@@ -1,5 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
-import { openSqlite, type SqliteDb, type SqlParams, type SqlRow } from './sqlite.js';
+import { KEY_COLUMNS, keyRecord, totalsRow, usageRow } from './columns.js';
+import { openSqlite, type SqliteDb, type SqlParams } from './sqlite.js';
 import type { KeyRecord, LedgerStore, UsageFilter, UsageGroup, UsageRow, UsageTotals } from './store.js';
 
 /**
@@ -202,23 +203,6 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 }
 
-/** KeyRecord fields and their columns (updateKey). */
-const KEY_COLUMNS = {
-  alias: 'alias',
-  preview: 'preview',
-  createdAt: 'created_at',
-  revokedAt: 'revoked_at',
-  maxBudget: 'max_budget',
-  budgetDuration: 'budget_duration',
-  budgetResetAt: 'budget_reset_at',
-  spend: 'spend',
-  totalSpend: 'total_spend',
-  models: 'models',
-  rpmLimit: 'rpm_limit',
-  tpmLimit: 'tpm_limit',
-  metadata: 'metadata',
-} as const;
-
 /** Applies the migrations this database lacks, each in its own transaction. */
 function migrate(db: SqliteDb): void {
   const version = Number(db.get('PRAGMA user_version')?.user_version ?? 0);
@@ -250,68 +234,4 @@ function whereOf(f: UsageFilter): { where: string; params: SqlParams } {
     params.keyHash = f.keyHash;
   }
   return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params };
-}
-
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-/** A sums row (`grp`, `requests`, `errors`, `input`, `output`, `cache_read`, `cache_write`, `cost`) as UsageTotals. */
-function totalsRow(r: SqlRow): UsageTotals {
-  return {
-    group: str(r.grp),
-    requests: Number(r.requests ?? 0),
-    errors: Number(r.errors ?? 0),
-    inputTokens: Number(r.input ?? 0),
-    outputTokens: Number(r.output ?? 0),
-    cacheReadTokens: Number(r.cache_read ?? 0),
-    cacheWriteTokens: Number(r.cache_write ?? 0),
-    costUsd: Number(r.cost ?? 0),
-  };
-}
-
-function usageRow(r: SqlRow): UsageRow {
-  return {
-    id: String(r.id),
-    ts: Number(r.ts),
-    keyHash: str(r.key_hash),
-    keyName: String(r.key_name),
-    session: str(r.session),
-    endpoint: String(r.endpoint),
-    requestedModel: String(r.requested_model),
-    model: str(r.model),
-    provider: str(r.provider),
-    tier: str(r.tier),
-    intent: str(r.intent),
-    decisionId: str(r.decision_id),
-    source: String(r.source),
-    inputTokens: Number(r.input_tokens),
-    outputTokens: Number(r.output_tokens),
-    cacheReadTokens: Number(r.cache_read_tokens),
-    cacheWriteTokens: Number(r.cache_write_tokens),
-    usageReported: Number(r.usage_reported) === 1,
-    costUsd: Number(r.cost_usd),
-    latencyMs: Number(r.latency_ms),
-    ttfbMs: num(r.ttfb_ms),
-    status: Number(r.status),
-    attempts: Number(r.attempts),
-  };
-}
-
-function keyRecord(r: SqlRow): KeyRecord {
-  return {
-    hash: String(r.hash),
-    alias: str(r.alias),
-    preview: String(r.preview),
-    createdAt: Number(r.created_at),
-    revokedAt: num(r.revoked_at),
-    maxBudget: num(r.max_budget),
-    budgetDuration: str(r.budget_duration),
-    budgetResetAt: num(r.budget_reset_at),
-    spend: Number(r.spend),
-    totalSpend: Number(r.total_spend),
-    models: JSON.parse(String(r.models)) as string[],
-    rpmLimit: num(r.rpm_limit),
-    tpmLimit: num(r.tpm_limit),
-    metadata: JSON.parse(String(r.metadata)) as Record<string, unknown>,
-  };
 }

@@ -24,3 +24,4 @@ export { PatchIndex } from './patch-index.js';
 export { type PatchHit, PatchSearch } from './patch-search.js';
 export type { CompactionReport, MemoryExportRecord, MemoryOptions, MemoryStats, UserMemory } from './store.js';
 export { BACKPRESSURE_RATIO, COMPACTION_TARGET_RATIO, MemoryStore } from './store.js';
+export { exportRecordsOf, liveSummary } from './summary.js';

@@ -5,7 +5,7 @@ import { SrdError } from '../errors.js';
 import { type CompactionEvent, channels, type LearnedEvent, publish } from '../events.js';
 import type { Intent, Tier } from '../intents.js';
 import { planCompaction } from './compaction.js';
-import { type DecaySettings, decayedWeight } from './decay.js';
+import type { DecaySettings } from './decay.js';
 import { type MemoryFiles, memoryFiles } from './files.js';
 import { encodeRecord, recordBytes } from './journal.js';
 import { JournalWriter } from './journal-writer.js';
@@ -13,6 +13,7 @@ import { type MemoryMatrix, PatchMatrix } from './matrix.js';
 import { checkNewPatch, freezePatch, type NewPatch, type Patch, type PatchOrigin } from './patch.js';
 import { recover } from './recovery.js';
 import { writeSnapshot } from './snapshot.js';
+import { exportRecordsOf, liveSummary } from './summary.js';
 
 /**
  * The user memory: learning events made durable in a journal, folded into a VCTR snapshot by
@@ -292,16 +293,9 @@ export class MemoryStore implements UserMemory {
 
   /** Counters and facts (see MemoryStats). O(rows). */
   stats(): MemoryStats {
-    const byTier: Record<Tier, number> = { flagship: 0, lightweight: 0 };
-    let oldest: number | null = null;
-    let newest: number | null = null;
+    const { byTier, oldest, newest } = liveSummary(this.live);
     let journalRecords = 0;
-    for (const p of this.live) {
-      byTier[p.tier]++;
-      if (p.id > this.foldedSeq) journalRecords++;
-      if (oldest === null || p.timestamp < oldest) oldest = p.timestamp;
-      if (newest === null || p.timestamp > newest) newest = p.timestamp;
-    }
+    for (const p of this.live) if (p.id > this.foldedSeq) journalRecords++;
     const j = this.journal.stats();
     return {
       patches: this.live.length,
@@ -321,18 +315,7 @@ export class MemoryStore implements UserMemory {
 
   /** Every live patch as a `memory export` record, id order, decayed weights at now(). */
   exportRecords(): MemoryExportRecord[] {
-    const now = this.now();
-    const { gamma, halfLifeDays } = this.options.timeDecay;
-    return this.live.map((p) => ({
-      id: p.id,
-      tier: p.tier,
-      label: p.label,
-      timestamp: p.timestamp,
-      weight: p.weight,
-      decayedWeight: decayedWeight(p.weight, now - p.timestamp, gamma, halfLifeDays),
-      textHash: p.textHash,
-      origin: p.origin,
-    }));
+    return exportRecordsOf(this.live, this.now(), this.options.timeDecay);
   }
 
   /**

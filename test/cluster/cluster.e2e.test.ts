@@ -7,6 +7,7 @@ import { hashText } from '../../src/memory/index.js';
 import { CLUSTER_SERVERS_HINT, clusterServersAvailable, type PgServer, type RedisServer, startPostgres, startRedis } from '../helpers/cluster-servers.js';
 import { CLI, type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 import { type FakeLlm, startFakeAnthropic, startFakeOpenAI } from '../helpers/fake-llm.js';
+import { nonsenseText } from '../helpers/random.js';
 
 // Issue 20, criterion 1: three real daemons share one PostgreSQL and one Redis (private servers
 // from Debian's binaries on loopback, so the test can kill and restart them), and fake upstreams on
@@ -70,20 +71,7 @@ const ask = (d: RunningDaemon, key: string, text: string) =>
     body: JSON.stringify({ model: 'opus', messages: [{ role: 'user', content: text }] }),
   });
 
-/** Random lowercase words: a text no seed utterance resembles, so only a patch can move it. */
-function nonsense(seed: number): string {
-  let x = seed * 2654435761;
-  const words: string[] = [];
-  for (let w = 0; w < 6; w++) {
-    let word = '';
-    for (let c = 0; c < 7; c++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      word += String.fromCharCode(97 + (x % 26));
-    }
-    words.push(word);
-  }
-  return words.join(' ');
-}
+const nonsense = nonsenseText;
 
 /** Routes `text` on `d` until it comes from a patch with `tier`; resolves the ms it took, or Infinity past `limitMs`. */
 async function visibleWithin(d: RunningDaemon, text: string, tier: string, limitMs: number): Promise<number> {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayClient } from '../../src/gateway/index.js';
 import { CLUSTER_SERVERS_HINT, clusterServersAvailable, type PgServer, type RedisServer, startPostgres, startRedis } from '../helpers/cluster-servers.js';
 import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
+import { nonsenseText } from '../helpers/random.js';
 
 // Issue 20: the degraded modes of a team gateway (docs/operations.md "Running a team gateway"), and
 // compaction once cluster-wide, against real daemons on a private PostgreSQL and Redis.
@@ -39,20 +40,7 @@ type Decision = { modelTier: string; source: string };
 const route = (d: RunningDaemon, text: string) => client(d).request<Decision>('route', { text });
 const teach = (d: RunningDaemon, text: string, tier: string) => client(d).request<{ recorded: boolean }>('route.feedback', { text, tier });
 
-/** Random lowercase words: only a patch can move such a text. */
-function nonsense(seed: number): string {
-  let x = seed * 2654435761;
-  const words: string[] = [];
-  for (let w = 0; w < 6; w++) {
-    let word = '';
-    for (let c = 0; c < 7; c++) {
-      x = (x * 1103515245 + 12345) >>> 0;
-      word += String.fromCharCode(97 + (x % 26));
-    }
-    words.push(word);
-  }
-  return words.join(' ');
-}
+const nonsense = nonsenseText;
 
 async function routesTo(d: RunningDaemon, text: string, tier: string, timeoutMs = 10_000): Promise<void> {
   await expect

@@ -5,8 +5,9 @@ import type pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalQueue, openPg, PG_SCHEMA_VERSION, PgLedgerStore } from '../../src/cluster/index.js';
-import { type UsageRow, VirtualKeys } from '../../src/ledger/index.js';
+import { VirtualKeys } from '../../src/ledger/index.js';
 import { CLUSTER_SERVERS_HINT, clusterServersAvailable, type PgServer, startPostgres } from '../helpers/cluster-servers.js';
+import { usageRowFixture } from '../helpers/ledger.js';
 
 // Issue 20: the PostgreSQL ledger store keeps the LedgerStore contract the SQLite one keeps
 // (test/ledger/store.test.ts), and the schema migrates once when instances start together.
@@ -19,34 +20,7 @@ let postgres: PgServer;
 let tmp: string;
 const silent = pino({ level: 'silent' });
 
-function row(over: Partial<UsageRow> = {}): UsageRow {
-  return {
-    id: `req_${Math.random().toString(36).slice(2)}`,
-    ts: 1_000,
-    keyHash: null,
-    keyName: 'anonymous',
-    session: null,
-    endpoint: '/v1/chat/completions',
-    requestedModel: 'smart-routerd/auto',
-    model: 'anthropic/claude-opus-4-5',
-    provider: 'anthropic',
-    tier: 'flagship',
-    intent: 'CODE',
-    decisionId: 'd1',
-    source: 'dna',
-    inputTokens: 10,
-    outputTokens: 5,
-    cacheReadTokens: 2,
-    cacheWriteTokens: 1,
-    usageReported: true,
-    costUsd: 0.5,
-    latencyMs: 12.5,
-    ttfbMs: 3.25,
-    status: 200,
-    attempts: 1,
-    ...over,
-  };
-}
+const row = usageRowFixture;
 
 async function storeOn(url: string): Promise<{ store: PgLedgerStore; pool: pg.Pool; queue: LocalQueue }> {
   const pool = await openPg({ url, poolSize: 4, statementTimeoutMs: 5000, instance: 'test' });

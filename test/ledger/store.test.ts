@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashKey, KeyLimitError, SCHEMA_VERSION, SqliteLedgerStore, type UsageRow, VirtualKeys, windowEnd, windowStart } from '../../src/ledger/index.js';
+import { hashKey, KeyLimitError, SCHEMA_VERSION, SqliteLedgerStore, VirtualKeys, windowEnd, windowStart } from '../../src/ledger/index.js';
+import { usageRowFixture } from '../helpers/ledger.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -14,34 +15,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function row(over: Partial<UsageRow> = {}): UsageRow {
-  return {
-    id: `req_${Math.random().toString(36).slice(2)}`,
-    ts: 1_000,
-    keyHash: null,
-    keyName: 'anonymous',
-    session: null,
-    endpoint: '/v1/chat/completions',
-    requestedModel: 'smart-routerd/auto',
-    model: 'anthropic/claude-opus-4-5',
-    provider: 'anthropic',
-    tier: 'flagship',
-    intent: 'CODE',
-    decisionId: 'd1',
-    source: 'dna',
-    inputTokens: 10,
-    outputTokens: 5,
-    cacheReadTokens: 2,
-    cacheWriteTokens: 1,
-    usageReported: true,
-    costUsd: 0.5,
-    latencyMs: 12.5,
-    ttfbMs: 3.25,
-    status: 200,
-    attempts: 1,
-    ...over,
-  };
-}
+const row = usageRowFixture;
 
 describe('SqliteLedgerStore', async () => {
   it('keeps rows across a reopen, newest first, and sums them by group', async () => {
