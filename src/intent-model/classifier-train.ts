@@ -26,9 +26,9 @@ export interface ClassifierTrainOptions extends ClassifierShape {
 /** The shipped model's hyper-parameters. */
 export const DEFAULT_TRAIN_OPTIONS: ClassifierTrainOptions = {
   buckets: 2 ** 18,
-  dim: 32,
+  dim: 16,
   hidden: 0,
-  epochs: 3,
+  epochs: 1,
   learningRate: 0.5,
   seed: 16,
   balance: true,
