@@ -1,3 +1,5 @@
+import { CC_HAN, CC_HANGUL, CC_KANA, CC_LETTER, CC_LETTER_OR_NUMBER, CC_SPACE, CC_WORD, charClass } from './char-class.js';
+
 /**
  * Feature extraction for the built-in local embedder: what a message looks like to a router
  * with no model weights. English and Chinese are both first-class: Latin text gives words, word
@@ -32,9 +34,12 @@ export const FAMILY_WEIGHTS = {
   start: 1.0,
 } as const;
 
-const TOKEN_RE = /\p{Script=Han}+|[\p{Script=Hiragana}\p{Script=Katakana}]+|\p{Script=Hangul}+|[\p{L}\p{N}_]+(?:['’][\p{L}]+)?|[^\s\p{L}\p{N}]/gu;
-const HAN_RE = /\p{Script=Han}/u;
-const LETTER_OR_NUMBER_RE = /[\p{L}\p{N}]/u;
+// The tokens of the lower-cased NFKC text are the matches of TOKEN_RE (the definition the DNA was
+// built with), found without running it: asciiTokens and unicodeTokens walk the text with
+// charClass (char-class.ts), whose flags come from these same property escapes.
+//   TOKEN_RE = /\p{Script=Han}+|[\p{Script=Hiragana}\p{Script=Katakana}]+|\p{Script=Hangul}+|[\p{L}\p{N}_]+(?:['’][\p{L}]+)?|[^\s\p{L}\p{N}]/gu
+// A token with a Han character gives Han n-grams; any other token with a letter or number
+// ([\p{L}\p{N}]) is a word; a token of one ASCII symbol is a symbol feature.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: \x00-\x7f is the whole ASCII range; the regex finds any character outside it, control characters included
 const NON_ASCII_RE = /[^\x00-\x7f]/;
 /** No code point below U+2E80 (CJK Radicals Supplement) is Han (test/embedding/local-golden.test.ts checks). */
@@ -241,7 +246,11 @@ const STRUCTURAL_HASH = Uint32Array.from(STRUCTURAL_FEATURES, hash32);
 
 const slotOf = (name: string): number => STRUCTURAL_FEATURES.indexOf(name);
 const SHAPE_SLOT = SHAPES.map(([name]) => slotOf(`x:${name}`));
-const SHAPE_PARTS = SHAPES.map(([, ...parts]) => parts);
+// SHAPES' parts flattened, in order: part p tests PART_RE[p] if the text has a PART_NEEDS[p] flag,
+// and gives shape PART_SHAPE[p] (a shape stops at its first matching part).
+const PART_RE = SHAPES.flatMap(([, ...parts]) => parts.map(([re]) => re));
+const PART_NEEDS = Int32Array.from(SHAPES.flatMap(([, ...parts]) => parts.map(([, needs]) => needs)));
+const PART_SHAPE = Int32Array.from(SHAPES.flatMap(([, ...parts], s) => parts.map(() => s)));
 const LENGTH_SLOT = Array.from({ length: 13 }, (_, i) => slotOf(`len:${i}`));
 const SCRIPT_SLOT = { latin: slotOf('script:latin'), han: slotOf('script:han'), mixed: slotOf('script:mixed') };
 /** STRUCTURAL_FEATURES index of `s:<c>` by char code; −1 for a non-symbol (all symbols are ASCII). */
@@ -254,6 +263,7 @@ const AFTER_HAN = -2;
 const CARET = 0x5e; // '^', pads a word's start for its trigrams
 const DOLLAR = 0x24; // '$', pads its end
 const APOSTROPHE = 0x27;
+const RIGHT_QUOTE = 0x2019; // ’, TOKEN_RE's other apostrophe
 
 /**
  * TOKEN_RE's view of each ASCII character, for asciiTokens: whitespace (`\s`), a letter, a digit
@@ -270,8 +280,12 @@ for (let c = 0; c < 128; c++) {
 }
 
 const INITIAL_CAPACITY = 256;
+const INITIAL_WORDS = 64;
 /** Tables grown past this many features by one huge message are dropped on the next message. */
 const MAX_KEPT_CAPACITY = 1 << 14;
+/** The word every number token becomes. */
+const NUM_WORD = '#num';
+const LOWER_Y = 0x79; // the 'y' stem() puts back for "-ies"
 
 /**
  * Finds and counts the features of a message without building their names: the embedder's fast
@@ -280,6 +294,10 @@ const MAX_KEPT_CAPACITY = 1 << 14;
  * hash32 and, for structural ones, a STRUCTURAL_FEATURES slot. Keeps its tables from message to
  * message, so each user (an embedder, extractFeatures) has its own; calls are synchronous and
  * never overlap.
+ *
+ * Tokens and words are ranges of the normalised text, never strings of their own: a word is
+ * `src[start, end)` plus the 'y' stem() appends to "-ies", hashed and compared in place (no
+ * slice, no Map). Names are built only when name() asks.
  */
 export class FeatureCollector {
   /** Number of distinct features found by the last collect(). */
@@ -296,9 +314,17 @@ export class FeatureCollector {
   private buckets = new Int32Array(2 * INITIAL_CAPACITY);
   private bucketOf = new Int32Array(INITIAL_CAPACITY);
 
-  /** Words of the message by id, and the reverse. */
-  private words: string[] = [];
-  private wordIds = new Map<string, number>();
+  // Words of the message by id (order of first occurrence): the stemmed word is
+  // wordSrc[id].slice(wordStart[id], wordEnd[id]) + (wordY[id] ? 'y' : ''); wordHash[id] is the
+  // FNV state after `w:<word>` (finalised, the WORD feature's hash). Same open addressing as above.
+  private wordCount = 0;
+  private wordSrc: string[] = [];
+  private wordStart = new Int32Array(INITIAL_WORDS);
+  private wordEnd = new Int32Array(INITIAL_WORDS);
+  private wordY = new Uint8Array(INITIAL_WORDS);
+  private wordHash = new Int32Array(INITIAL_WORDS);
+  private wordBuckets = new Int32Array(2 * INITIAL_WORDS);
+  private wordBucketOf = new Int32Array(INITIAL_WORDS);
   /** Code points of the current Han run. */
   private codePoints = new Int32Array(64);
 
@@ -319,12 +345,8 @@ export class FeatureCollector {
     const ascii = !NON_ASCII_RE.test(text);
     const original = ascii ? text : text.normalize('NFKC');
     const norm = original.toLowerCase();
-    if (ascii) {
-      this.asciiTokens(norm);
-    } else {
-      TOKEN_RE.lastIndex = 0;
-      for (let match = TOKEN_RE.exec(norm); match !== null; match = TOKEN_RE.exec(norm)) this.token(match[0]);
-    }
+    if (ascii) this.asciiTokens(norm);
+    else this.unicodeTokens(norm);
     this.shapes(original);
     this.add(LENGTH, LENGTH_SLOT[Math.min(12, Math.floor(Math.log2(norm.length + 1)))]!);
     this.add(SCRIPT, this.hanChars > 0 ? (this.latinWords > 0 ? SCRIPT_SLOT.mixed : SCRIPT_SLOT.han) : SCRIPT_SLOT.latin);
@@ -354,9 +376,9 @@ export class FeatureCollector {
     switch (family) {
       case WORD:
       case START:
-        return PREFIX[family] + this.words[a]!;
+        return PREFIX[family] + this.wordText(a);
       case BIGRAM:
-        return `b:${this.words[a]!} ${this.words[b]!}`;
+        return `b:${this.wordText(a)} ${this.wordText(b)}`;
       case TRIGRAM:
         return `c:${String.fromCharCode(a, b, c)}`;
       case HAN1:
@@ -382,10 +404,11 @@ export class FeatureCollector {
     const h = PREFIX_STATE[family]!;
     switch (family) {
       case WORD:
+        return finalise(this.wordHash[a]!);
       case START:
-        return finalise(fnvString(h, this.words[a]!));
+        return finalise(this.fnvWord(h, a));
       case BIGRAM:
-        return finalise(fnvString(fnvUnit(fnvString(h, this.words[a]!), BIGRAM_SEPARATOR), this.words[b]!));
+        return finalise(this.fnvWord(fnvUnit(this.fnvWord(h, a), BIGRAM_SEPARATOR), b));
       case TRIGRAM:
         return finalise(fnvUnit(fnvUnit(fnvUnit(h, a), b), c));
       case HAN1:
@@ -400,10 +423,9 @@ export class FeatureCollector {
   }
 
   /**
-   * TOKEN_RE's tokens of ASCII text, found without the regex: this loop takes less than half the
-   * time of TOKEN_RE's exec calls on English messages. In ASCII, TOKEN_RE reduces to: a run of
-   * [A-Za-z0-9_], then optionally "'" and a run of letters; else one character that is neither
-   * whitespace nor a letter or digit. No ASCII token has a Han character.
+   * TOKEN_RE's tokens of ASCII text, found without the regex. In ASCII, TOKEN_RE reduces to: a
+   * run of [A-Za-z0-9_], then optionally "'" and a run of letters; else one character that is
+   * neither whitespace nor a letter or digit. No ASCII token has a Han character.
    */
   private asciiTokens(s: string): void {
     let i = 0;
@@ -412,7 +434,7 @@ export class FeatureCollector {
       if (kind === SPACE_CHAR) {
         i++;
       } else if (kind === OTHER_CHAR) {
-        this.nonHanToken(s[i]!);
+        this.nonHanToken(s, i, i + 1);
         i++;
       } else {
         let end = i + 1;
@@ -421,39 +443,73 @@ export class FeatureCollector {
           end += 2;
           while (end < s.length && ASCII_KIND[s.charCodeAt(end)] === LETTER) end++;
         }
-        this.nonHanToken(s.slice(i, end));
+        this.nonHanToken(s, i, end);
         i = end;
       }
     }
   }
 
-  /** One token of TOKEN_RE, in the lower-cased text. */
-  private token(tok: string): void {
-    if (mayContainHan(tok) && HAN_RE.test(tok)) this.hanRun(tok);
-    else this.nonHanToken(tok);
+  /**
+   * TOKEN_RE's tokens of any text, found by walking code points (as a `u` regex does: a lone
+   * surrogate is one) and taking TOKEN_RE's first alternative that matches at each: a Han run, a
+   * kana run, a Hangul run, a word (with one apostrophe part), else one non-space character.
+   */
+  private unicodeTokens(s: string): void {
+    const n = s.length;
+    let i = 0;
+    while (i < n) {
+      const cp = s.codePointAt(i)!;
+      const cls = charClass(cp);
+      const next = i + (cp > 0xffff ? 2 : 1);
+      if ((cls & CC_HAN) !== 0) {
+        const end = runOf(s, next, CC_HAN);
+        this.hanRun(s, i, end);
+        i = end;
+      } else if ((cls & CC_KANA) !== 0) {
+        const end = runOf(s, next, CC_KANA);
+        this.nonHanToken(s, i, end);
+        i = end;
+      } else if ((cls & CC_HANGUL) !== 0) {
+        const end = runOf(s, next, CC_HANGUL);
+        this.nonHanToken(s, i, end);
+        i = end;
+      } else if ((cls & CC_WORD) !== 0) {
+        let end = runOf(s, next, CC_WORD);
+        const q = s.charCodeAt(end);
+        if ((q === APOSTROPHE || q === RIGHT_QUOTE) && end + 1 < n && (charClass(s.codePointAt(end + 1)!) & CC_LETTER) !== 0) {
+          end = runOf(s, end + 1, CC_LETTER);
+        }
+        if (hasHan(s, i, end)) this.hanRun(s, i, end);
+        else this.nonHanToken(s, i, end);
+        i = end;
+      } else {
+        if ((cls & CC_SPACE) === 0) this.nonHanToken(s, i, next);
+        i = next;
+      }
+    }
   }
 
-  /** A token without Han characters: a symbol, a word, or nothing (other punctuation, emoji…). */
-  private nonHanToken(tok: string): void {
-    if (tok.length === 1) {
-      const code = tok.charCodeAt(0);
+  /** A token `s[start, end)` without Han characters: a symbol, a word, or nothing (other punctuation, emoji…). */
+  private nonHanToken(s: string, start: number, end: number): void {
+    if (end - start === 1) {
+      const code = s.charCodeAt(start);
       const slot = code < 128 ? SYMBOL_SLOT[code]! : -1;
       if (slot >= 0) {
         this.add(SYMBOL, slot);
         return;
       }
     }
-    if (hasLetterOrNumber(tok)) this.word(tok);
+    if (hasLetterOrNumber(s, start, end)) this.word(s, start, end);
   }
 
   /**
-   * A token with a Han character (a Latin word glued to Han, `git回滚`, is one such token): its
-   * characters give uni-, bi- and trigrams, the first two the start marks.
+   * A token `s[start, end)` with a Han character (a Latin word glued to Han, `git回滚`, is one such
+   * token): its characters give uni-, bi- and trigrams, the first two the start marks.
    */
-  private hanRun(tok: string): void {
+  private hanRun(s: string, start: number, end: number): void {
     this.prevWord = AFTER_HAN;
-    this.hanChars += tok.length;
-    const n = this.splitCodePoints(tok);
+    this.hanChars += end - start;
+    const n = this.splitCodePoints(s, start, end);
     const cp = this.codePoints;
     if (this.atStart) {
       this.add(START1, cp[0]!);
@@ -467,25 +523,31 @@ export class FeatureCollector {
     }
   }
 
-  /** A word (Latin, kana, Hangul, digits…): the stemmed word, its start mark or bigram, its trigrams. */
-  private word(tok: string): void {
+  /** A word `s[start, end)` (Latin, kana, Hangul, digits…): the stemmed word, its start mark or bigram, its trigrams. */
+  private word(s: string, start: number, end: number): void {
     this.latinWords++;
-    const isNumber = isDigits(tok);
-    const id = this.wordId(isNumber ? '#num' : stem(tok));
+    const isNumber = isDigits(s, start, end);
+    let id: number;
+    if (isNumber) {
+      id = this.wordId(NUM_WORD, 0, NUM_WORD.length, 0);
+    } else {
+      const stemmed = stemEnd(s, start, end);
+      id = this.wordId(s, start, stemmed >> 1, stemmed & 1);
+    }
     this.add(WORD, id);
     if (this.prevWord === AT_MESSAGE_START) this.add(START, id);
     else if (this.prevWord !== AFTER_HAN) this.add(BIGRAM, this.prevWord, id);
     this.atStart = false;
     this.prevWord = id;
-    if (tok.length >= 4 && !isNumber) this.trigrams(tok);
+    if (end - start >= 4 && !isNumber) this.trigrams(s, start, end);
   }
 
-  /** Character trigrams of `^tok$` (typo tolerance), from the unstemmed token. */
-  private trigrams(tok: string): void {
+  /** Character trigrams of `^tok$` (typo tolerance), from the unstemmed token `s[start, end)`. */
+  private trigrams(s: string, start: number, end: number): void {
     let a = CARET;
-    let b = tok.charCodeAt(0);
-    for (let i = 1; i < tok.length; i++) {
-      const c = tok.charCodeAt(i);
+    let b = s.charCodeAt(start);
+    for (let i = start + 1; i < end; i++) {
+      const c = s.charCodeAt(i);
       this.add(TRIGRAM, a, b, c);
       a = b;
       b = c;
@@ -496,12 +558,14 @@ export class FeatureCollector {
   /** The shape features of the original text, in SHAPES order. */
   private shapes(original: string): void {
     const flags = charFlags(original);
-    for (let s = 0; s < SHAPE_PARTS.length; s++) {
-      for (const [re, needs] of SHAPE_PARTS[s]!) {
-        if ((needs === ANY_TEXT || (flags & needs) !== 0) && re.test(original)) {
-          this.add(SHAPE, SHAPE_SLOT[s]!);
-          break;
-        }
+    let found = -1;
+    for (let p = 0; p < PART_RE.length; p++) {
+      const shape = PART_SHAPE[p]!;
+      if (shape === found) continue;
+      const needs = PART_NEEDS[p]!;
+      if ((needs === ANY_TEXT || (flags & needs) !== 0) && PART_RE[p]!.test(original)) {
+        this.add(SHAPE, SHAPE_SLOT[shape]!);
+        found = shape;
       }
     }
   }
@@ -565,34 +629,125 @@ export class FeatureCollector {
     } else {
       for (let i = 0; i < this.size; i++) this.buckets[this.bucketOf[i]!] = 0;
     }
+    if (this.wordStart.length > MAX_KEPT_CAPACITY) {
+      this.wordStart = new Int32Array(INITIAL_WORDS);
+      this.wordEnd = new Int32Array(INITIAL_WORDS);
+      this.wordY = new Uint8Array(INITIAL_WORDS);
+      this.wordHash = new Int32Array(INITIAL_WORDS);
+      this.wordBuckets = new Int32Array(2 * INITIAL_WORDS);
+      this.wordBucketOf = new Int32Array(INITIAL_WORDS);
+    } else {
+      for (let id = 0; id < this.wordCount; id++) this.wordBuckets[this.wordBucketOf[id]!] = 0;
+    }
     if (this.codePoints.length > MAX_KEPT_CAPACITY) this.codePoints = new Int32Array(64);
     this.size = 0;
-    this.words.length = 0;
-    this.wordIds.clear();
+    this.wordCount = 0;
+    this.wordSrc.length = 0;
     this.prevWord = AT_MESSAGE_START;
     this.atStart = true;
     this.hanChars = 0;
     this.latinWords = 0;
   }
 
-  private wordId(word: string): number {
-    let id = this.wordIds.get(word);
-    if (id === undefined) {
-      id = this.words.length;
-      this.words.push(word);
-      this.wordIds.set(word, id);
+  /**
+   * Id of the word `src[start, end)` + ('y' if `y`), numbering it if it is new. Words are equal
+   * when their text is: "happy" and "happ"+'y' (from "happies") are one word.
+   */
+  private wordId(src: string, start: number, end: number, y: number): number {
+    let h = PREFIX_STATE[WORD]!;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ src.charCodeAt(i), FNV_PRIME);
+    if (y) h = fnvUnit(h, LOWER_Y);
+    const length = end - start + y;
+    const mask = this.wordBuckets.length - 1;
+    let j = mix(WORD, h, length, 0) & mask;
+    for (; ; j = (j + 1) & mask) {
+      const entry = this.wordBuckets[j]!;
+      if (entry === 0) break;
+      const id = entry - 1;
+      if (this.wordHash[id] === h && this.sameWord(id, src, start, end, y)) return id;
     }
+    if (this.wordCount === this.wordStart.length) {
+      this.growWords();
+      return this.wordId(src, start, end, y);
+    }
+    const id = this.wordCount++;
+    this.wordSrc[id] = src;
+    this.wordStart[id] = start;
+    this.wordEnd[id] = end;
+    this.wordY[id] = y;
+    this.wordHash[id] = h;
+    this.wordBuckets[j] = id + 1;
+    this.wordBucketOf[id] = j;
     return id;
   }
 
-  /** Code points of `tok` into codePoints, as Array.from splits it; returns their number. */
-  private splitCodePoints(tok: string): number {
-    if (this.codePoints.length < tok.length) this.codePoints = new Int32Array(Math.max(tok.length, 2 * this.codePoints.length));
+  /** Whether word `id` is the text `src[start, end)` + ('y' if `y`). */
+  private sameWord(id: number, src: string, start: number, end: number, y: number): boolean {
+    const length = end - start + y;
+    const s2 = this.wordSrc[id]!;
+    const start2 = this.wordStart[id]!;
+    const end2 = this.wordEnd[id]!;
+    const y2 = this.wordY[id]!;
+    if (end2 - start2 + y2 !== length) return false;
+    for (let k = 0; k < length; k++) {
+      const c1 = start + k < end ? src.charCodeAt(start + k) : LOWER_Y;
+      const c2 = start2 + k < end2 ? s2.charCodeAt(start2 + k) : LOWER_Y;
+      if (c1 !== c2) return false;
+    }
+    return true;
+  }
+
+  /** Doubles the word capacity and re-buckets the words found so far. */
+  private growWords(): void {
+    const capacity = 2 * this.wordStart.length;
+    this.wordStart = resized(this.wordStart, capacity);
+    this.wordEnd = resized(this.wordEnd, capacity);
+    this.wordHash = resized(this.wordHash, capacity);
+    const y = new Uint8Array(capacity);
+    y.set(this.wordY);
+    this.wordY = y;
+    this.wordBuckets = new Int32Array(2 * capacity);
+    this.wordBucketOf = new Int32Array(capacity);
+    const mask = this.wordBuckets.length - 1;
+    for (let id = 0; id < this.wordCount; id++) {
+      let j = mix(WORD, this.wordHash[id]!, this.wordEnd[id]! - this.wordStart[id]! + this.wordY[id]!, 0) & mask;
+      while (this.wordBuckets[j] !== 0) j = (j + 1) & mask;
+      this.wordBuckets[j] = id + 1;
+      this.wordBucketOf[id] = j;
+    }
+  }
+
+  /** FNV state `h` continued over word `id`'s text. */
+  private fnvWord(h: number, id: number): number {
+    const src = this.wordSrc[id]!;
+    const end = this.wordEnd[id]!;
+    for (let i = this.wordStart[id]!; i < end; i++) h = Math.imul(h ^ src.charCodeAt(i), FNV_PRIME);
+    return this.wordY[id] ? fnvUnit(h, LOWER_Y) : h;
+  }
+
+  /** Word `id` as a string (for name()). */
+  private wordText(id: number): string {
+    const text = this.wordSrc[id]!.slice(this.wordStart[id]!, this.wordEnd[id]!);
+    return this.wordY[id] ? `${text}y` : text;
+  }
+
+  /** Code points of `s[start, end)` into codePoints, as Array.from splits the token; returns their number. */
+  private splitCodePoints(s: string, start: number, end: number): number {
+    const length = end - start;
+    if (this.codePoints.length < length) this.codePoints = new Int32Array(Math.max(length, 2 * this.codePoints.length));
     let n = 0;
-    for (let i = 0; i < tok.length; n++) {
-      const cp = tok.codePointAt(i)!;
+    for (let i = start; i < end; n++) {
+      let cp = s.charCodeAt(i);
+      // A pair only when both halves are in the token (the token string ended at `end`).
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < end) {
+        const low = s.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          i++;
+        }
+      }
       this.codePoints[n] = cp;
-      i += cp > 0xffff ? 2 : 1;
+      i++;
     }
     return n;
   }
@@ -616,38 +771,91 @@ function resized(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
   return out;
 }
 
-/** `/\d/.test(s)` without the cost of a regex call (stem runs on every word). */
-function hasDigit(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+/** `/\d/.test(s.slice(start, end))` without the cost of a regex call (stem runs on every word). */
+function hasDigit(s: string, start = 0, end = s.length): boolean {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x30 && c <= 0x39) return true;
   }
   return false;
 }
 
-/** Whether `tok` has a code unit at or above the first Han one (surrogates included): HAN_RE decides. */
-function mayContainHan(tok: string): boolean {
-  for (let i = 0; i < tok.length; i++) if (tok.charCodeAt(i) >= FIRST_HAN_UNIT) return true;
+/**
+ * stem(s.slice(start, end)) as a range: (end of the kept part) × 2 + 1 if a 'y' follows it. The
+ * same rules in the same order as stem(); `/(?:ss|x|ch|sh)es$/` read off the last four units.
+ */
+function stemEnd(s: string, start: number, end: number): number {
+  const length = end - start;
+  if (length <= 3 || hasDigit(s, start, end)) return end * 2;
+  const c1 = s.charCodeAt(end - 1);
+  const c2 = s.charCodeAt(end - 2);
+  const c3 = s.charCodeAt(end - 3);
+  if (c3 === 0x69 && c2 === 0x65 && c1 === 0x73 && length > 4) return (end - 3) * 2 + 1; // -ies → -y
+  if (c3 === 0x69 && c2 === 0x6e && c1 === 0x67 && length > 5) return (end - 3) * 2; // -ing
+  if (c2 === 0x65 && c1 === 0x64 && length > 4) return (end - 2) * 2; // -ed
+  if (c2 === 0x65 && c1 === 0x73 && length > 4) {
+    const c4 = s.charCodeAt(end - 4);
+    // sses, xes, ches, shes
+    if (c3 === 0x78 || (c3 === 0x73 && (c4 === 0x73 || c4 === 0x63)) || (c3 === 0x68 && (c4 === 0x63 || c4 === 0x73))) return (end - 2) * 2;
+  }
+  if (c1 === 0x73 && c2 !== 0x73 && length > 3) return (end - 1) * 2; // -s, not -ss
+  return end * 2;
+}
+
+/** The end of the run of code points with class `flag` that starts at `i` (i itself if none). */
+function runOf(s: string, i: number, flag: number): number {
+  while (i < s.length) {
+    const cp = s.codePointAt(i)!;
+    if ((charClass(cp) & flag) === 0) break;
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return i;
+}
+
+/** `/\p{Script=Han}/u.test(s.slice(start, end))`: no code point below U+2E80 is Han. */
+function hasHan(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; ) {
+    const unit = s.charCodeAt(i);
+    if (unit < FIRST_HAN_UNIT) {
+      i++;
+      continue;
+    }
+    const cp = codePointIn(s, i, end);
+    if ((charClass(cp) & CC_HAN) !== 0) return true;
+    i += cp > 0xffff ? 2 : 1;
+  }
   return false;
 }
 
-/** LETTER_OR_NUMBER_RE.test(tok), deciding ASCII characters without the regex. */
-function hasLetterOrNumber(tok: string): boolean {
-  for (let i = 0; i < tok.length; i++) {
-    const c = tok.charCodeAt(i);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)) return true;
-    if (c > 0x7f) return LETTER_OR_NUMBER_RE.test(tok);
+/** `/[\p{L}\p{N}]/u.test(s.slice(start, end))`, deciding ASCII characters without a lookup. */
+function hasLetterOrNumber(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; ) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x7f) {
+      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a)) return true;
+      i++;
+      continue;
+    }
+    const cp = codePointIn(s, i, end);
+    if ((charClass(cp) & CC_LETTER_OR_NUMBER) !== 0) return true;
+    i += cp > 0xffff ? 2 : 1;
   }
   return false;
+}
+
+/** The code point at `i` of the token `s[…, end)`: a surrogate pair only if both halves lie before `end`. */
+function codePointIn(s: string, i: number, end: number): number {
+  const cp = s.codePointAt(i)!;
+  return cp > 0xffff && i + 1 >= end ? s.charCodeAt(i) : cp;
 }
 
 /**
  * Whether a word token is a number (`#num`): only ASCII digits (`\d`). Tokens never contain '.',
  * a token of its own, so this is the `^\d+(?:\.\d+)?$` test the feature set was defined with.
  */
-function isDigits(tok: string): boolean {
-  for (let i = 0; i < tok.length; i++) {
-    const c = tok.charCodeAt(i);
+function isDigits(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return false;
   }
   return true;

@@ -20,9 +20,10 @@ export { hash32 } from './features.js';
  * last dims to themselves: they occur in most messages, and hashed among words they leaked the
  * same bias into every query (measured: +0.3 tier points on held-out seed, +0.5 tier and +2
  * label points on the shared eval set).
- * Median cost on one core: about 6 µs for a message under 50 characters, 11 (English) to 17
- * (Chinese) µs at 50–100 and 20–30 µs at 100–200. Keeps scratch buffers between calls
- * (embedSync is synchronous, so calls never overlap).
+ * Median CPU cost per call (bench/micro/embed.mjs): about 5 µs for an English and 7 µs for a
+ * Chinese message of 40–80 characters, 9 µs over the route bench's mix; of that, about 1–2 µs is
+ * the fresh 4 KiB output vector. Keeps scratch buffers between calls (embedSync is synchronous,
+ * so calls never overlap).
  */
 export class LocalEmbedder implements Embedder {
   readonly space: EmbeddingSpace;

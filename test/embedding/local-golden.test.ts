@@ -594,3 +594,47 @@ describe(`local embedder golden vectors (${LOCAL_MODEL})`, () => {
     expect(embedder.embedSync('write a function')).toEqual(copy);
   });
 });
+
+/**
+ * Corners of the tokeniser walk that replaced TOKEN_RE's exec (char-class.ts): apostrophes after
+ * kana, Hangul and Han, letters outside the BMP, Han characters that are not letters, words glued
+ * across scripts, stems that end in 'y' either way. The hashes were recorded with the regex
+ * tokeniser (commit d096e3c) and the walk must keep them.
+ */
+const TOKENISER_CORNERS: Array<[name: string, text: string, vectorHash: string]> = [
+  ['kana apostrophe', "カタカナ’s and ひらがな's", 'a9cbe33aaeacd6fc'],
+  ['hangul apostrophe', "한국’어 한국's", '2b47700ff1f975f0'],
+  ['word apostrophe han', "abc’中文 it's中 o’中", '911ce4331bcfbf9b'],
+  ['han apostrophe', "中’s 中'x", 'a76fc0881b46c1a7'],
+  ['apostrophe astral letter', "x’𠀀 y'𝒜bc", '317dc9228d5f2f95'],
+  ['prolonged sound mark', 'コーヒー ラーメン ー', '20b1aa76dbf66e06'],
+  ['han symbols', '〇々〆 〡〢 ⺀⺁ 々々', '9e8a13ca9b7e0767'],
+  ['astral letters', '𝒜𝒷𝒸 test 𝟙𝟚 𐐀𐐨', 'bf3229b02bf8ff3e'],
+  ['mixed scripts glued', 'testカタ中文한국abc123_x', '1e86eccb4a3ff9e3'],
+  ['underscore han', '_中_ a_中 中_a', '296dbc055070b6bc'],
+  ['stem corners', 'happies happy ties axes boxes passes churches wishes bus ss sss less cries', 'efa0296af448b139'],
+  ['ies y word', 'candies candy candy candies', 'e57fde62bf03fedb'],
+  ['digits unicode', '١٢٣abc ⅻing ½es', '8ad7afe19ba4bad3'],
+  ['emoji in word', 'a😀b 😀😀 中😀文', '19240972fce57ee2'],
+  ['lone surrogates glued', 'ab\ud800cd \udc00中 中\ud800', '3aa724fe5e659fbb'],
+  ['combining marks', 'ña\u0303ing i\u0307s', '02a5f83e5a0957b6'],
+];
+const TOKENISER_CORNER_FEATURES = 'b7d26c8618e55a127d04cc252a140b88c03019baa4e2befbc23c9e5105ba9944';
+
+describe('local embedder tokeniser corners (golden from the regex tokeniser)', () => {
+  it('gives the vectors the regex tokeniser gave', () => {
+    const embedder = new LocalEmbedder();
+    const actual: Record<string, string> = {};
+    const expected: Record<string, string> = {};
+    for (const [name, text, hash] of TOKENISER_CORNERS) {
+      const v = embedder.embedSync(text);
+      actual[name] = sha256(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).slice(0, 16);
+      expected[name] = hash;
+    }
+    expect(actual).toEqual(expected);
+  });
+
+  it('gives the feature names, weights and order the regex tokeniser gave', () => {
+    expect(hashFeatures(TOKENISER_CORNERS.map(([, text]) => text))).toBe(TOKENISER_CORNER_FEATURES);
+  });
+});
