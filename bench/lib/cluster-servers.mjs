@@ -3,7 +3,7 @@
 // test/helpers/cluster-servers.ts does for the tests (the bench runs plain .mjs, not TypeScript).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +89,7 @@ export async function startPostgres() {
   let n = 0;
   return {
     url,
+    pid: proc.pid,
     async createDatabase() {
       const name = `srd_bench_${process.pid}_${++n}`;
       const client = new pg.Client({ connectionString: url });
@@ -105,6 +106,42 @@ export async function startPostgres() {
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** utime + stime of `pid` in seconds (all its threads), with `reaped` also its exited children's; 0 off Linux or once it is gone. */
+function cpuSecondsOf(pid, reaped) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // /proc/<pid>/stat fields 14–17 (utime, stime, cutime, cstime), in USER_HZ (100 on Linux).
+    return (f[11] + f[12] + (reaped ? f[13] + f[14] : 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by `pids` and, with `children`, by their child processes, live or exited (PostgreSQL's backends). */
+export function cpuSeconds(pids, { children = false } = {}) {
+  const all = new Set(pids);
+  if (children) {
+    let entries = [];
+    try {
+      entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    } catch {}
+    for (const d of entries) {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (pids.includes(ppid)) all.add(Number(d));
+      } catch {}
+    }
+  }
+  let s = 0;
+  for (const pid of all) s += cpuSecondsOf(pid, children && pids.includes(pid));
+  return s;
 }
 
 /** Starts redis-server without persistence; resolves `{ url, stop() }` once it answers PING (10 s at most). */

@@ -211,7 +211,7 @@ export class PgMemory implements UserMemory {
   /**
    * The cluster view of learning: corrections applied (cursor), waiting in the local queue, when
    * the table was last read, whether the database is reachable, and the replication lag of other
-   * instances' corrections (commit → applied here, ms: p50, p99, max over the last 1,000).
+   * instances' corrections (from when the other instance accepted the correction — its batching and commit included — to applied here, ms: p50, p99, max over the last 1,000).
    */
   replication(): {
     cursor: number;
