@@ -21,6 +21,7 @@ import type { Intent, Tier } from '../../src/intents.js';
 import { KernelPool } from '../../src/kernel/index.js';
 import { dnaScanner, type RouteDecision, Router } from '../../src/routing/index.js';
 import { ROOT } from '../helpers/daemon.js';
+import { jaccard, trigrams } from '../helpers/similarity.js';
 
 // Issue 16 "It is done when" 2, on the committed corpus's dev split, through the real Router with
 // the shipped classifier (data/intent-classifier.bin), the built DNA and the local embedder; and
@@ -188,14 +189,3 @@ describe('the failure shapes issue 16 names', () => {
     expect(close).toEqual([]);
   });
 });
-
-function trigrams(text: string): Set<string> {
-  const t = text.toLowerCase().replace(/\s+/g, '');
-  return new Set(Array.from({ length: Math.max(0, t.length - 2) }, (_, i) => t.slice(i, i + 3)));
-}
-
-function jaccard(a: Set<string>, b: Set<string>): number {
-  let both = 0;
-  for (const x of a) if (b.has(x)) both++;
-  return both / (a.size + b.size - both || 1);
-}

@@ -6,6 +6,7 @@ import { type DnaModel, dnaFileName, readDnaFile, readSeed } from '../../dist/in
 import { KernelPool } from '../../dist/kernel/index.js';
 import { type Intent, type LearningEvent, matchPrefix, Router, type Tier } from '../../dist/routing/index.js';
 import { ROOT } from '../helpers/daemon.js';
+import { jaccard, trigrams } from '../helpers/similarity.js';
 
 // Routing quality that must not regress (issue 3), through the real Router, the built DNA
 // (`npm run build` writes dna/build/), a real KernelPool and the built-in local embedder.
@@ -210,14 +211,3 @@ describe('the seed', () => {
     expect(close).toEqual([]);
   });
 });
-
-function trigrams(text: string): Set<string> {
-  const t = text.toLowerCase().replace(/\s+/g, '');
-  return new Set(Array.from({ length: Math.max(0, t.length - 2) }, (_, i) => t.slice(i, i + 3)));
-}
-
-function jaccard(a: Set<string>, b: Set<string>): number {
-  let both = 0;
-  for (const x of a) if (b.has(x)) both++;
-  return both / (a.size + b.size - both || 1);
-}

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteDecision } from '../../src/index.js';
+import { freePort } from '../helpers/cluster-servers.js';
 import { type RunningDaemon, startDaemon } from '../helpers/daemon.js';
 
 // Issue 17 (criterion 2): a real Prometheus (Debian's `prometheus` package, which .ci/run installs)
@@ -32,19 +32,6 @@ function onPath(name: string): string | null {
 const PROMETHEUS = onPath('prometheus');
 const SKIP = PROMETHEUS === null && !process.env.CI;
 if (SKIP) console.warn(`prometheus.real.test.ts skipped: no \`prometheus\` binary on PATH; install ${PACKAGE_HINT} to run it`);
-
-/** A loopback TCP port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Prometheus HTTP API envelope (https://prometheus.io/docs/prometheus/latest/querying/api/). */
 interface ApiResponse<T> {
